@@ -1,0 +1,97 @@
+# grouprm: build, test and demo. See README.md.
+#
+#   make            build bin/grouprm and bin/truto-mock
+#   make demo       install what is missing, build, run grouprm on input/example.csv
+#   make test       install what is missing, build, run every suite twice (plain, then
+#                   under AddressSanitizer + UBSan); ends with "N passed, N failed"
+#
+# BUILD and BIN pick where objects and binaries go, so a sanitizer build can live
+# beside the normal one (make SAN=1 BUILD=build/san BIN=build/san/bin).
+
+VERSION := 0.1.0
+CC      ?= cc
+BUILD   ?= build
+BIN     ?= bin
+PREFIX  ?= /usr/local
+
+OPT      ?= -O2 -g
+CFLAGS_W := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DGROUPRM_VERSION='"$(VERSION)"'
+ifeq ($(SAN),1)
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS_ALL = $(CFLAGS_W) $(OPT) $(CFLAGS) -MMD -MP
+LDFLAGS_ALL = $(OPT) $(LDFLAGS)
+
+PKG      = pkg-config
+RUN_LIBS = $(shell $(PKG) --libs libuv libcurl libcjson) -lcsv -lm
+MOCK_LIBS = $(shell $(PKG) --libs libmicrohttpd libcjson) -lpthread -lm
+TEST_LIBS = $(shell $(PKG) --libs cmocka)
+
+CORE_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/runner/main.o
+CORE_LIB := $(BUILD)/libgrouprm.a
+
+MOCK_SRC := $(wildcard tests/mock/*.c)
+MOCK_OBJ := $(MOCK_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+IT_HELP  := $(BUILD)/tests/integration/ithelp.o
+IT_SRC   := $(wildcard tests/integration/it_*.c)
+IT_BIN   := $(IT_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+
+.PHONY: all tests test demo deps deps-test clean install
+all: $(BIN)/grouprm $(BIN)/truto-mock
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/grouprm: $(MAIN_OBJ) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) $^ $(RUN_LIBS) -o $@
+
+$(BIN)/truto-mock: $(MOCK_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) $^ $(MOCK_LIBS) -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Irunner $< $(CORE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(IT_HELP) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Irunner -Itests/integration $< $(IT_HELP) $(CORE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
+
+tests: all $(UNIT_BIN) $(IT_BIN)
+
+deps:
+	@scripts/setup-deps
+
+deps-test:
+	@scripts/setup-deps --test
+
+# The plain build and the sanitizer build are separate make runs so each gets
+# its own flags; scripts/run-tests runs both and prints the closing line.
+test: deps-test
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build/san BIN=build/san/bin tests
+	@scripts/run-tests build:bin build/san:build/san/bin
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN)/grouprm $(DESTDIR)$(PREFIX)/bin/grouprm
+
+clean:
+	rm -rf build bin/grouprm bin/truto-mock
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/* headers.h: what a response's headers say about rate limits. Pure parsing.
+ *
+ * Understands Retry-After (delta seconds or an HTTP date), ratelimit-limit /
+ * -remaining / -reset (reset in delta seconds, or epoch seconds when > 1e9;
+ * limit may carry a policy like "110;w=10"), Okta's x-rate-limit-* (reset in epoch
+ * seconds), and the IETF RateLimit ("default";r=50;t=30) and RateLimit-Policy
+ * ("default";q=100;w=10) fields. Header names are matched case-insensitively.
+ * Bad or out-of-range values are ignored, never trusted: a hint is only set when
+ * its value parsed cleanly. All times come out as seconds from now (>= 0). */
+#ifndef GROUPRM_HEADERS_H
+#define GROUPRM_HEADERS_H
+#include <stddef.h>
+
+struct rl_hints {
+    int has_retry_after;  double retry_after_s;  /* Retry-After, seconds from now */
+    int has_remaining;    long remaining;        /* requests left in the window */
+    int has_reset;        double reset_s;        /* window resets in this many seconds */
+    int has_limit;        long limit;            /* requests per window */
+    int has_window;       double window_s;       /* window length from a ;w= policy */
+};
+
+void hints_init(struct rl_hints *h);
+
+/* Feeds one header field. name/value need not be NUL-terminated; value may carry
+ * surrounding spaces and a trailing CRLF. now_epoch is the wall clock in seconds. */
+void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
+                const char *value, size_t value_len, double now_epoch);
+
+/* Feeds one raw header line as libcurl delivers it ("Name: value\r\n").
+ * Status lines and blank lines are ignored. */
+void hints_feed_line(struct rl_hints *h, const char *line, size_t len, double now_epoch);
+
+/* Retry-After: "120" or "Wed, 21 Oct 2015 07:28:00 GMT". Returns 0 and sets
+ * *out_s (clamped at 0 for dates in the past), or -1 when unparseable. */
+int parse_retry_after(const char *v, size_t len, double now_epoch, double *out_s);
+
+/* IMF-fixdate, plus the obsolete RFC 850 and asctime forms. Returns 0 or -1. */
+int parse_http_date(const char *v, size_t len, double *out_epoch);
+
+/* The delay the hints ask for before the next request, in seconds, or -1 for none:
+ * Retry-After when present; else reset_s when remaining is 0. */
+double hints_wait_s(const struct rl_hints *h);
+
+#endif

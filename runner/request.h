@@ -1,0 +1,39 @@
+/* request.h: the bytes of one request, built into caller-owned buffers. Pure.
+ *
+ * URL:  {base}{path}?integrated_account_id=ENC(account)  (RFC 3986 unreserved kept,
+ *       everything else percent-encoded; a trailing '/' on base is dropped).
+ * Body: {"group_id":"...","user_id":"...","remote_data":{...}} built with cJSON, so
+ *       quotes, backslashes, control characters and unicode survive intact.
+ * Idempotency-Key: hex SHA-256 of method, account, group and user, each
+ *       length-prefixed, so it is the same on every attempt and every run. */
+#ifndef GROUPRM_REQUEST_H
+#define GROUPRM_REQUEST_H
+#include <stddef.h>
+
+/* A growable byte buffer, reused between requests. len excludes the NUL that is
+ * always kept after the data. */
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+void buf_reset(struct buf *b);
+int buf_append(struct buf *b, const char *s, size_t n);  /* 0, or -1 on ENOMEM */
+void buf_free(struct buf *b);
+
+/* Appends the percent-encoding of s[0..n) to b. */
+int url_encode_append(struct buf *b, const char *s, size_t n);
+
+/* Writes the full URL into b (reset first). Returns 0 or -1. */
+int request_url(struct buf *b, const char *base, const char *path, const char *account);
+
+/* Writes the JSON body into b (reset first). remote_data is a JSON object text, or
+ * NULL for {}. Returns 0, or -1 when remote_data is not a JSON object or on ENOMEM. */
+int request_body(struct buf *b, const char *group_id, const char *user_id,
+                 const char *remote_data);
+
+#define IDEMPOTENCY_KEY_LEN 64
+/* out receives 64 hex characters and a NUL. */
+void idempotency_key(char out[IDEMPOTENCY_KEY_LEN + 1], const char *method,
+                     const char *account, const char *group_id, const char *user_id);
+
+#endif
