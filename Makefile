@@ -31,6 +31,11 @@ CORE_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/runner/main.o
 CORE_LIB := $(BUILD)/libgrouprm.a
+# Pure modules: no I/O, no clock of their own. Unit and integration test programs
+# link only these, never the event-loop code.
+PURE     := ratelimit headers backoff outcome request sha256 csvin config
+PURE_OBJ := $(patsubst %,$(BUILD)/runner/%.o,$(filter $(PURE),$(basename $(notdir $(CORE_SRC)))))
+PURE_LIB := $(BUILD)/libgrouprm-pure.a
 
 MOCK_SRC := $(wildcard tests/mock/*.c)
 MOCK_OBJ := $(MOCK_SRC:%.c=$(BUILD)/%.o)
@@ -39,6 +44,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 IT_HELP  := $(BUILD)/tests/integration/ithelp.o
 IT_SRC   := $(wildcard tests/integration/it_*.c)
+.SECONDARY:
 IT_BIN   := $(IT_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 
 .PHONY: all tests test demo deps deps-test clean install
@@ -52,6 +58,10 @@ $(CORE_LIB): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(PURE_LIB): $(PURE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BIN)/grouprm: $(MAIN_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $^ $(RUN_LIBS) -o $@
@@ -60,13 +70,16 @@ $(BIN)/truto-mock: $(MOCK_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $^ $(MOCK_LIBS) -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(PURE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Irunner $< $(CORE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
+	$(CC) $(CFLAGS_ALL) -Irunner $< $(PURE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(IT_HELP) $(CORE_LIB)
+$(BUILD)/tests/integration/%.o: tests/integration/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Irunner -Itests/integration $< $(IT_HELP) $(CORE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
+	$(CC) $(CFLAGS_ALL) -Irunner -Itests/integration -c $< -o $@
+
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(IT_HELP) $(PURE_LIB)
+	$(CC) $(LDFLAGS_ALL) $^ $(TEST_LIBS) $(RUN_LIBS) -o $@
 
 tests: all $(UNIT_BIN) $(IT_BIN)
 

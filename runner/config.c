@@ -1,0 +1,249 @@
+/* config.c: command-line parsing. See config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *config_usage(void)
+{
+    return "usage: grouprm [options] INPUT\n"
+           "Remove users from groups in bulk through Truto's Unified User Directory API.\n"
+           "INPUT is a CSV with group_id,user_id[,integrated_account_id] columns, or - for stdin.\n"
+           "\n"
+           "Input and output\n"
+           "  -a, --account ID         integrated_account_id for rows that have none\n"
+           "  -o, --output FILE        results CSV (default output/results.csv)\n"
+           "  -r, --retry-log FILE     rows to run again (default output/retry.csv)\n"
+           "\n"
+           "Pace\n"
+           "  -c, --concurrency N      requests in flight at most (default 16)\n"
+           "      --account-rate N/DUR per integrated account (default 50/10s; 0 = off)\n"
+           "      --token-rate N/DUR   for the whole API token (default 500/10s; 0 = off)\n"
+           "      --max-attempts N     tries per row before it fails (default 6)\n"
+           "      --timeout SECONDS    per request (default 30)\n"
+           "\n"
+           "Connection\n"
+           "      --base-url URL       API root (default $TRUTO_BASE_URL, else " DEFAULT_BASE_URL ")\n"
+           "      --token-file FILE    read the API token from FILE (default $TRUTO_API_TOKEN)\n"
+           "\n"
+           "Output\n"
+           "  -q, --quiet              only errors\n"
+           "  -v, --verbose            one line per request (Authorization redacted)\n"
+           "  -h, --help               this help\n"
+           "  -V, --version            print the version\n"
+           "\n"
+           "Exit status\n"
+           "  0   every row removed or already not a member (not_found)\n"
+           "  1   finished, but some rows failed or were invalid (see the retry log)\n"
+           "  2   usage, configuration or unreadable input; nothing more was sent\n"
+           "  3   aborted: the API token was refused (401); unfinished rows are in the retry log\n"
+           "  130 interrupted by SIGINT or SIGTERM; unfinished rows are in the retry log\n";
+}
+
+int parse_duration_ms(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0)
+        return -1;
+    double mult;
+    if (strcmp(end, "ms") == 0)
+        mult = 1;
+    else if (strcmp(end, "s") == 0 || *end == '\0')
+        mult = 1000;
+    else if (strcmp(end, "m") == 0)
+        mult = 60000;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600000;
+    else
+        return -1;
+    double ms = v * mult;
+    if (!(ms < 1e15))
+        return -1;
+    *out = (uint64_t)(ms + 0.5);
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+int parse_rate(const char *s, struct rate *r)
+{
+    if (s && strcmp(s, "0") == 0) {
+        r->n = 0;
+        r->dur_ms = 0;
+        return 0;
+    }
+    const char *slash = s ? strchr(s, '/') : NULL;
+    if (!slash || slash == s || slash - s > 10)
+        return -1;
+    char num[16];
+    memcpy(num, s, (size_t)(slash - s));
+    num[slash - s] = '\0';
+    unsigned n;
+    uint64_t ms;
+    if (parse_uint(num, 0, 1000000, &n) != 0 || parse_duration_ms(slash + 1, &ms) != 0)
+        return -1;
+    if (n == 0) {
+        r->n = 0;
+        r->dur_ms = 0;
+        return 0;
+    }
+    if (ms == 0)
+        return -1;
+    r->n = n;
+    r->dur_ms = ms;
+    return 0;
+}
+
+void format_rate(const struct rate *r, char *buf, size_t len)
+{
+    if (r->n == 0)
+        snprintf(buf, len, "off");
+    else if (r->dur_ms % 60000 == 0)
+        snprintf(buf, len, "%u/%llum", r->n, (unsigned long long)(r->dur_ms / 60000));
+    else if (r->dur_ms % 1000 == 0)
+        snprintf(buf, len, "%u/%llus", r->n, (unsigned long long)(r->dur_ms / 1000));
+    else
+        snprintf(buf, len, "%u/%llums", r->n, (unsigned long long)r->dur_ms);
+}
+
+static int check_base_url(const char *u)
+{
+    return (strncmp(u, "https://", 8) == 0 && u[8]) || (strncmp(u, "http://", 7) == 0 && u[7]);
+}
+
+enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN };
+
+int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
+                 char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"account", required_argument, NULL, 'a'},
+        {"output", required_argument, NULL, 'o'},
+        {"retry-log", required_argument, NULL, 'r'},
+        {"concurrency", required_argument, NULL, 'c'},
+        {"account-rate", required_argument, NULL, OPT_ACCOUNT_RATE},
+        {"token-rate", required_argument, NULL, OPT_TOKEN_RATE},
+        {"base-url", required_argument, NULL, OPT_BASE_URL},
+        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+        {"token", required_argument, NULL, OPT_TOKEN},
+        {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(c, 0, sizeof *c);
+    c->output = "output/results.csv";
+    c->retry_log = "output/retry.csv";
+    c->concurrency = 16;
+    c->account_rate = (struct rate){50, 10000};
+    c->token_rate = (struct rate){500, 10000};
+    c->base_url = env_base_url && *env_base_url ? env_base_url : DEFAULT_BASE_URL;
+    c->max_attempts = 6;
+    c->timeout_s = 30;
+
+    opterr = 0;
+    optind = 0;  /* GNU: start afresh, so tests can parse more than once */
+    for (;;) {
+        int prev = optind ? optind : 1;
+        int o = getopt_long(argc, argv, ":a:o:r:c:qvhV", longopts, NULL);
+        if (o == -1)
+            break;
+        const char *arg = optarg;
+        char *endp;
+        switch (o) {
+        case 'a':
+            if (!*arg) {
+                snprintf(err, errlen, "--account needs a non-empty ID");
+                return -1;
+            }
+            c->account = arg;
+            break;
+        case 'o': c->output = arg; break;
+        case 'r': c->retry_log = arg; break;
+        case 'c':
+            if (parse_uint(arg, 1, 10000, &c->concurrency) != 0) {
+                snprintf(err, errlen, "bad --concurrency '%s': expected 1 to 10000", arg);
+                return -1;
+            }
+            break;
+        case OPT_ACCOUNT_RATE:
+        case OPT_TOKEN_RATE:
+            if (parse_rate(arg, o == OPT_ACCOUNT_RATE ? &c->account_rate : &c->token_rate) != 0) {
+                snprintf(err, errlen, "bad --%s '%s': expected N/DUR like 50/10s, or 0 for no limit",
+                         o == OPT_ACCOUNT_RATE ? "account-rate" : "token-rate", arg);
+                return -1;
+            }
+            break;
+        case OPT_BASE_URL:
+            c->base_url = arg;
+            break;
+        case OPT_TOKEN_FILE: c->token_file = arg; break;
+        case OPT_TOKEN:
+            /* Deliberately unsupported: argv is visible to every user on the host. */
+            snprintf(err, errlen, "the token is never taken from the command line: "
+                                  "set TRUTO_API_TOKEN or use --token-file");
+            return -1;
+        case OPT_MAX_ATTEMPTS:
+            if (parse_uint(arg, 1, 1000, &c->max_attempts) != 0) {
+                snprintf(err, errlen, "bad --max-attempts '%s': expected 1 to 1000", arg);
+                return -1;
+            }
+            break;
+        case OPT_TIMEOUT:
+            errno = 0;
+            c->timeout_s = strtod(arg, &endp);
+            if (errno || endp == arg || *endp || !(c->timeout_s > 0 && c->timeout_s <= 86400)) {
+                snprintf(err, errlen, "bad --timeout '%s': expected seconds, above 0", arg);
+                return -1;
+            }
+            break;
+        case 'q': c->quiet = 1; c->verbose = 0; break;
+        case 'v': c->verbose = 1; c->quiet = 0; break;
+        case 'h': c->help = 1; return 0;
+        case 'V': c->version = 1; return 0;
+        case ':':
+            snprintf(err, errlen, "option '%s' needs a value", argv[prev]);
+            return -1;
+        default:
+            snprintf(err, errlen, "unknown option '%s' (see --help)", argv[prev]);
+            return -1;
+        }
+    }
+    if (!check_base_url(c->base_url)) {
+        snprintf(err, errlen, "bad base URL '%s': expected http:// or https://", c->base_url);
+        return -1;
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "no INPUT given (a CSV path, or - for stdin; see --help)");
+        return -1;
+    }
+    if (argc - optind > 1) {
+        snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", argv[optind + 1]);
+        return -1;
+    }
+    c->input = argv[optind];
+    return 0;
+}

@@ -1,0 +1,46 @@
+/* config.h: the command line, parsed into a struct config. Pure: no I/O besides
+ * reading argv and the environment values handed in; the caller prints errors.
+ *
+ * Also parses the value forms other modules share: N/DUR rates and durations. */
+#ifndef GROUPRM_CONFIG_H
+#define GROUPRM_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEFAULT_BASE_URL "https://api.truto.one"
+
+struct rate {
+    unsigned n;        /* most requests per window; 0 = no limit */
+    uint64_t dur_ms;   /* window length */
+};
+
+struct config {
+    const char *input;        /* path, or "-" for stdin */
+    const char *account;      /* -a: default integrated_account_id, or NULL */
+    const char *output;       /* results CSV */
+    const char *retry_log;    /* retry log CSV */
+    unsigned concurrency;
+    struct rate account_rate, token_rate;
+    const char *base_url;
+    const char *token_file;   /* NULL: the token comes from TRUTO_API_TOKEN */
+    unsigned max_attempts;
+    double timeout_s;
+    int quiet, verbose;
+    int help, version;        /* print and exit 0 */
+};
+
+/* Fills c from argv. env_base_url is TRUTO_BASE_URL (may be NULL).
+ * Returns 0, or -1 with a one-line message in err (without "grouprm: "). */
+int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
+                 char *err, size_t errlen);
+
+/* "500ms", "1s", "10s", "1m", "1h"; a bare number is seconds. 0 on success. */
+int parse_duration_ms(const char *s, uint64_t *out);
+/* "50/10s", "200/1s", or "0" (off). 0 on success. */
+int parse_rate(const char *s, struct rate *r);
+/* Formats a rate back, e.g. "50/10s", "off". */
+void format_rate(const struct rate *r, char *buf, size_t len);
+
+const char *config_usage(void);  /* the --help text */
+
+#endif

@@ -1,0 +1,434 @@
+/* csvin.c: streaming CSV input on libcsv. See csvin.h for the contract.
+ *
+ * Line numbers: libcsv reports fields and rows but not positions, so the input is
+ * fed to it one physical line at a time (each piece ends just after a CR or LF).
+ * A row-end callback can then only fire at the end of a piece, and the line where
+ * the row began is the line of the first piece that held anything but blanks since
+ * the previous row ended. */
+#include "csvin.h"
+
+#include <cjson/cJSON.h>
+#include <csv.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum slot { SLOT_GROUP, SLOT_USER, SLOT_ACCOUNT, SLOT_REMOTE, SLOT__COUNT, SLOT_NONE = -1 };
+static const char *const slot_name[SLOT__COUNT] = {
+    "group_id", "user_id", "integrated_account_id", "remote_data",
+};
+
+struct field {
+    char *p;
+    size_t len, cap;
+    int seen;              /* the row had this column */
+};
+
+struct csvin {
+    FILE *fp;
+    char *name;
+    char *default_account;
+    struct csv_parser parser;
+    unsigned char sep;
+
+    char chunk[64 * 1024];
+    size_t chunk_len, chunk_pos;
+    int eof_read;          /* fread reached the end */
+    int state;             /* 0 reading, 1 ended, -1 failed */
+    int started;           /* first chunk seen: BOM and separator handled */
+
+    unsigned long line;    /* physical line of the next byte fed */
+    int prev_cr;           /* the last byte fed was CR, so a LF now ends no new line */
+    unsigned long row_start;  /* line where the current row began; 0 = none yet */
+
+    int header_done;
+    int *colmap;           /* column index -> enum slot */
+    size_t ncols, colcap;
+    int have[SLOT__COUNT]; /* the header names this slot */
+
+    size_t field_idx;      /* index of the next field in the current row */
+    int row_ready;         /* a complete row is waiting */
+    int row_nonempty;      /* some field of the current row is non-empty */
+    int oom;
+    unsigned long ready_line;
+    struct field f[SLOT__COUNT];
+
+    char reason[160];
+    char errmsg[512];
+};
+
+static int field_set(struct field *f, const char *s, size_t len)
+{
+    if (len + 1 > f->cap) {
+        size_t cap = f->cap ? f->cap : 64;
+        while (cap < len + 1)
+            cap *= 2;
+        char *p = realloc(f->p, cap);
+        if (!p)
+            return -1;
+        f->p = p;
+        f->cap = cap;
+    }
+    if (len)
+        memcpy(f->p, s, len);
+    f->p[len] = '\0';
+    f->len = len;
+    f->seen = 1;
+    return 0;
+}
+
+/* Header names match after trimming spaces and tabs, ignoring case. */
+static int header_slot(const char *s, size_t len)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    for (int i = 0; i < SLOT__COUNT; i++)
+        if (strlen(slot_name[i]) == len && strncasecmp(s, slot_name[i], len) == 0)
+            return i;
+    return SLOT_NONE;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct csvin *c = data;
+    size_t idx = c->field_idx++;
+    const char *str = s ? s : "";
+
+    if (!c->header_done) {
+        if (idx >= c->colcap) {
+            size_t cap = c->colcap ? c->colcap * 2 : 16;
+            int *m = realloc(c->colmap, cap * sizeof *m);
+            if (!m) {
+                c->oom = 1;
+                return;
+            }
+            c->colmap = m;
+            c->colcap = cap;
+        }
+        int slot = header_slot(str, len);
+        if (slot != SLOT_NONE && c->have[slot])
+            slot = SLOT_NONE;  /* a repeated name: the first column wins */
+        if (slot != SLOT_NONE)
+            c->have[slot] = 1;
+        c->colmap[idx] = slot;
+        c->ncols = idx + 1;
+        return;
+    }
+    if (len)
+        c->row_nonempty = 1;
+    if (idx < c->ncols && c->colmap[idx] != SLOT_NONE)
+        if (field_set(&c->f[c->colmap[idx]], str, len) != 0)
+            c->oom = 1;
+}
+
+static void on_row(int term, void *data)
+{
+    struct csvin *c = data;
+    (void)term;
+    if (!c->header_done) {
+        c->header_done = 1;
+        c->row_ready = 1;
+    } else if (c->row_nonempty) {
+        c->row_ready = 1;
+    }
+    c->ready_line = c->row_start;
+    c->row_start = 0;
+    c->field_idx = 0;
+    c->row_nonempty = 0;
+}
+
+/* Picks the separator the header line uses most: ',' ';' or TAB (',' on a tie). */
+static unsigned char detect_separator(const char *s, size_t n)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    int quoted = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '"')
+            quoted = !quoted;
+        else if (!quoted && (ch == '\r' || ch == '\n'))
+            break;
+        else if (!quoted && ch == ',')
+            comma++;
+        else if (!quoted && ch == ';')
+            semi++;
+        else if (!quoted && ch == '\t')
+            tab++;
+    }
+    if (semi > comma && semi >= tab)
+        return ';';
+    if (tab > comma && tab > semi)
+        return '\t';
+    return ',';
+}
+
+static int is_blank_piece(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+static int fail(struct csvin *c, const char *what, unsigned long line)
+{
+    if (line)
+        snprintf(c->errmsg, sizeof c->errmsg, "%s line %lu: %s", c->name, line, what);
+    else
+        snprintf(c->errmsg, sizeof c->errmsg, "%s: %s", c->name, what);
+    c->state = -1;
+    return -1;
+}
+
+static int refill(struct csvin *c)
+{
+    size_t n = fread(c->chunk, 1, sizeof c->chunk, c->fp);
+    if (n == 0) {
+        if (ferror(c->fp))
+            return fail(c, "read error", 0);
+        c->eof_read = 1;
+        return 0;
+    }
+    c->chunk_len = n;
+    c->chunk_pos = 0;
+    if (!c->started) {
+        c->started = 1;
+        if (n >= 3 && memcmp(c->chunk, "\xEF\xBB\xBF", 3) == 0)
+            c->chunk_pos = 3;
+        c->sep = detect_separator(c->chunk + c->chunk_pos, n - c->chunk_pos);
+        csv_set_delim(&c->parser, c->sep);
+    }
+    return 0;
+}
+
+/* Feeds physical lines to libcsv until a row is complete or the input ends.
+ * Returns 1 with c->row_ready set, 0 at the end, -1 on error. */
+static int pump(struct csvin *c)
+{
+    while (!c->row_ready) {
+        if (c->oom)
+            return fail(c, "out of memory", 0);
+        if (c->chunk_pos == c->chunk_len) {
+            if (c->eof_read) {
+                if (csv_fini(&c->parser, on_field, on_row, c) != 0)
+                    return fail(c, "unclosed quote", c->row_start ? c->row_start : c->line);
+                if (c->oom)
+                    return fail(c, "out of memory", 0);
+                c->state = 1;
+                return c->row_ready ? 1 : 0;
+            }
+            if (refill(c) != 0)
+                return -1;
+            continue;
+        }
+        const char *s = c->chunk + c->chunk_pos;
+        size_t rem = c->chunk_len - c->chunk_pos, i = 0;
+        while (i < rem && s[i] != '\r' && s[i] != '\n')
+            i++;
+        size_t n = i < rem ? i + 1 : rem;
+        char term = i < rem ? s[i] : 0;
+
+        if (c->row_start == 0 && !is_blank_piece(s, n))
+            c->row_start = c->line;
+        if (csv_parse(&c->parser, s, n, on_field, on_row, c) != n)
+            return fail(c, csv_error(&c->parser) == CSV_EPARSE
+                               ? "stray quote (quote a field that holds quotes, and double them)"
+                               : "out of memory",
+                        c->line);
+        c->chunk_pos += n;
+
+        if (term == '\r') {
+            c->line++;
+            c->prev_cr = 1;
+        } else if (term == '\n') {
+            if (!(c->prev_cr && n == 1))
+                c->line++;
+            c->prev_cr = 0;
+        } else {
+            c->prev_cr = 0;
+        }
+    }
+    return 1;
+}
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t need;
+        uint32_t cp, min;
+        if (b < 0x80) {
+            i++;
+            continue;
+        } else if ((b & 0xE0) == 0xC0) {
+            need = 1; cp = b & 0x1F; min = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            need = 2; cp = b & 0x0F; min = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            need = 3; cp = b & 0x07; min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (n - i - 1 < need)
+            return 0;
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+const char *csvin_check_id(const char *s, size_t len, const char *what, char *buf,
+                           size_t buflen)
+{
+    const char *why = NULL;
+    if (len == 0)
+        why = "empty %s";
+    else if (len > CSVIN_MAX_ID)
+        why = "%s longer than 1024 bytes";
+    else {
+        for (size_t i = 0; i < len && !why; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            if (ch < 0x20 || ch == 0x7F)
+                why = "%s has a control character";
+        }
+        if (!why && !utf8_valid((const unsigned char *)s, len))
+            why = "%s is not valid UTF-8";
+    }
+    if (!why)
+        return NULL;
+    snprintf(buf, buflen, why, what);
+    return buf;
+}
+
+static const char *check_remote_data(const char *s, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(s, len);
+    int ok = j && cJSON_IsObject(j);
+    cJSON_Delete(j);
+    return ok ? NULL : "remote_data is not a JSON object";
+}
+
+struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account,
+                         char *err, size_t errlen)
+{
+    struct csvin *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    c->fp = fp;
+    c->line = 1;
+    c->name = strdup(name);
+    c->default_account = default_account && *default_account ? strdup(default_account) : NULL;
+    if (!c->name || (default_account && *default_account && !c->default_account) ||
+        csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        free(c->name);
+        free(c->default_account);
+        free(c);
+        return NULL;
+    }
+    int r = pump(c);
+    if (r <= 0 || !c->header_done) {
+        snprintf(err, errlen, "%s", r < 0 ? c->errmsg : "");
+        if (r == 0)
+            snprintf(err, errlen, "%s: empty file: a header row is required", name);
+        csvin_close(c);
+        return NULL;
+    }
+    c->row_ready = 0;
+
+    char missing[160] = "";
+    int nmissing = 0;
+    for (int i = SLOT_GROUP; i <= SLOT_ACCOUNT; i++) {
+        if (c->have[i] || (i == SLOT_ACCOUNT && c->default_account))
+            continue;
+        size_t used = strlen(missing);
+        snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "",
+                 slot_name[i]);
+        nmissing++;
+    }
+    if (nmissing) {
+        snprintf(err, errlen, "%s: missing required column%s %s%s", name,
+                 nmissing > 1 ? "s" : "", missing,
+                 !c->have[SLOT_ACCOUNT] && !c->default_account ? " (or give --account)" : "");
+        csvin_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+int csvin_next(struct csvin *c, struct csvin_row *row)
+{
+    if (c->state != 0)
+        return c->state;
+    for (int i = 0; i < SLOT__COUNT; i++) {
+        c->f[i].seen = 0;
+        c->f[i].len = 0;
+    }
+    int r = pump(c);
+    if (r <= 0)
+        return r;
+    c->row_ready = 0;
+
+    static const char empty[] = "";
+    struct field *g = &c->f[SLOT_GROUP], *u = &c->f[SLOT_USER];
+    struct field *a = &c->f[SLOT_ACCOUNT], *rd = &c->f[SLOT_REMOTE];
+    memset(row, 0, sizeof *row);
+    row->line = c->ready_line;
+    row->group_id = g->seen ? g->p : empty;
+    row->group_len = g->seen ? g->len : 0;
+    row->user_id = u->seen ? u->p : empty;
+    row->user_len = u->seen ? u->len : 0;
+    if (a->seen && a->len) {
+        row->account = a->p;
+        row->account_len = a->len;
+    } else if (c->default_account) {
+        row->account = c->default_account;
+        row->account_len = strlen(c->default_account);
+    } else {
+        row->account = empty;
+    }
+    row->remote_data = rd->seen && rd->len ? rd->p : NULL;
+
+    row->invalid = csvin_check_id(row->group_id, row->group_len, "group_id", c->reason,
+                                  sizeof c->reason);
+    if (!row->invalid)
+        row->invalid = csvin_check_id(row->user_id, row->user_len, "user_id", c->reason,
+                                      sizeof c->reason);
+    if (!row->invalid)
+        row->invalid = csvin_check_id(row->account, row->account_len,
+                                      "integrated_account_id", c->reason, sizeof c->reason);
+    if (!row->invalid && row->remote_data)
+        row->invalid = check_remote_data(rd->p, rd->len);
+    return 1;
+}
+
+const char *csvin_error(const struct csvin *c) { return c->errmsg; }
+int csvin_has_account_column(const struct csvin *c) { return c->have[SLOT_ACCOUNT]; }
+char csvin_separator(const struct csvin *c) { return (char)c->sep; }
+
+void csvin_close(struct csvin *c)
+{
+    if (!c)
+        return;
+    csv_free(&c->parser);
+    for (int i = 0; i < SLOT__COUNT; i++)
+        free(c->f[i].p);
+    free(c->colmap);
+    free(c->name);
+    free(c->default_account);
+    free(c);
+}

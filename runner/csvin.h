@@ -1,0 +1,54 @@
+/* csvin.h: the input CSV, streamed one row at a time through libcsv.
+ *
+ * Owns: UTF-8 BOM stripping, separator detection from the header (',' ';' or TAB),
+ * the header map (group_id, user_id, integrated_account_id, remote_data; found by
+ * name, case-insensitive, surrounding spaces ignored, any order, others skipped),
+ * physical line numbers (CRLF, LF and lone CR each end one line; a quoted field
+ * that spans lines counts every line), and per-row validation.
+ *
+ * It reads from a FILE* it does not own and does nothing else: no network, no
+ * clock, no output. Rows whose fields are all empty (",,,") are skipped like blank
+ * lines. A row that fails validation is still returned, with row->invalid set, so
+ * the caller can record it; only a malformed file (unclosed or stray quote, read
+ * error) ends the stream with an error. */
+#ifndef GROUPRM_CSVIN_H
+#define GROUPRM_CSVIN_H
+#include <stddef.h>
+#include <stdio.h>
+
+#define CSVIN_MAX_ID 1024  /* longest id accepted, in bytes */
+
+struct csvin_row {
+    unsigned long line;      /* physical line where the row starts (header = 1) */
+    const char *group_id;    /* NUL-terminated; "" when absent. Valid until the next */
+    const char *user_id;     /* call to csvin_next or csvin_close. */
+    const char *account;     /* the row's own account, else the default one, else "" */
+    const char *remote_data; /* the remote_data column, or NULL when absent/empty */
+    size_t group_len, user_len, account_len;
+    const char *invalid;     /* NULL, or why the row cannot be sent ("empty user_id") */
+};
+
+struct csvin;
+
+/* Reads the header. name is used in messages ("input.csv", "stdin");
+ * default_account (may be NULL) fills rows whose account column is empty or absent.
+ * On failure returns NULL and writes a one-line message (without "grouprm: ")
+ * into err, e.g. "input.csv: missing required column 'user_id'". */
+struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account,
+                         char *err, size_t errlen);
+
+/* 1: *row filled; 0: end of input; -1: the file is malformed or unreadable, see
+ * csvin_error(). After 0 or -1, further calls return the same. */
+int csvin_next(struct csvin *c, struct csvin_row *row);
+
+const char *csvin_error(const struct csvin *c);  /* "input.csv line 7: unclosed quote" */
+int csvin_has_account_column(const struct csvin *c);
+char csvin_separator(const struct csvin *c);
+void csvin_close(struct csvin *c);               /* frees; does not fclose */
+
+/* Why an id cannot be sent, or NULL when it is fine. what names the field in the
+ * reason, e.g. "user_id". reason points into buf. */
+const char *csvin_check_id(const char *s, size_t len, const char *what,
+                           char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,234 @@
+/* main.c: argv -> config -> token, input, output files -> the run -> summary and
+ * exit status. Everything with a lifetime is opened here and closed here, in order:
+ * the scheduler's handles close before the loop does, and the results files are
+ * synced before the summary claims anything. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "config.h"
+#include "csvin.h"
+#include "log.h"
+#include "results.h"
+#include "scheduler.h"
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_SOME_FAILED = 1,
+    EXIT_USAGE = 2,
+    EXIT_ABORTED = 3,
+    EXIT_INTERRUPTED = 130,
+};
+
+struct app {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    struct sched *sched;
+};
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct app *app = h->data;
+    (void)signum;
+    sched_interrupt(app->sched);
+}
+
+static void on_finished(void *ctx)
+{
+    struct app *app = ctx;
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
+    sched_close(app->sched);
+}
+
+/* The token: from --token-file, else TRUTO_API_TOKEN. Trailing newlines and blanks
+ * (as editors leave them) are dropped; anything else unusual is refused, since the
+ * token goes into a header. Returns a malloc'd string or NULL (message logged). */
+static char *read_token(const struct config *cfg)
+{
+    char *tok = NULL;
+    if (cfg->token_file) {
+        FILE *f = fopen(cfg->token_file, "r");
+        if (!f) {
+            log_error("cannot open token file '%s': %s", cfg->token_file, strerror(errno));
+            return NULL;
+        }
+        struct stat st;
+        if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+            log_warn("token file '%s' is readable by others: chmod 600 it", cfg->token_file);
+        size_t cap = 0;
+        ssize_t n = getdelim(&tok, &cap, '\0', f);
+        fclose(f);
+        if (n < 0) {
+            free(tok);
+            log_error("token file '%s' is empty", cfg->token_file);
+            return NULL;
+        }
+    } else {
+        const char *env = getenv("TRUTO_API_TOKEN");
+        if (!env || !*env) {
+            log_error("no API token: set TRUTO_API_TOKEN or use --token-file FILE");
+            return NULL;
+        }
+        tok = strdup(env);
+        if (!tok)
+            return NULL;
+    }
+    size_t len = strlen(tok);
+    while (len && (tok[len - 1] == '\n' || tok[len - 1] == '\r' || tok[len - 1] == ' ' ||
+                   tok[len - 1] == '\t'))
+        tok[--len] = '\0';
+    int bad = len == 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)tok[i] < 0x21 || (unsigned char)tok[i] == 0x7f)
+            bad = 1;
+    if (bad) {
+        log_error("the API token %s is empty or holds spaces or control characters",
+                  cfg->token_file ? "in the token file" : "in TRUTO_API_TOKEN");
+        memset(tok, 0, len);
+        free(tok);
+        return NULL;
+    }
+    return tok;
+}
+
+static void print_summary(const struct run_counts *c, double elapsed)
+{
+    char extra[160] = "";
+    size_t used = 0;
+    if (c->by_status[ST_DUPLICATE])
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu duplicate",
+                                 c->by_status[ST_DUPLICATE]);
+    if (c->by_status[ST_INTERRUPTED])
+        snprintf(extra + used, sizeof extra - used, ", %lu interrupted",
+                 c->by_status[ST_INTERRUPTED]);
+    log_info("%lu rows: %lu removed, %lu not_found, %lu failed, %lu invalid, "
+             "%lu not_attempted%s in %.1fs (%.1f req/s, %lu 429s, %lu retries)",
+             c->rows, c->by_status[ST_REMOVED], c->by_status[ST_NOT_FOUND],
+             c->by_status[ST_FAILED], c->by_status[ST_INVALID],
+             c->by_status[ST_NOT_ATTEMPTED], extra, elapsed,
+             elapsed > 0 ? (double)c->requests / elapsed : 0.0, c->http429, c->retries);
+}
+
+static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
+                     const struct run_counts *c)
+{
+    if (write_failed || input_failed || stop == STOP_WRITE || stop == STOP_FATAL)
+        return EXIT_USAGE;
+    if (stop == STOP_TOKEN)
+        return EXIT_ABORTED;
+    if (stop == STOP_SIGNAL)
+        return EXIT_INTERRUPTED;
+    for (int st = 0; st < ST__COUNT; st++)
+        if (c->by_status[st] && st != ST_REMOVED && st != ST_NOT_FOUND && st != ST_DUPLICATE)
+            return EXIT_SOME_FAILED;
+    return EXIT_OK;
+}
+
+static int run(const struct config *cfg)
+{
+    char err[600];
+    int rc = EXIT_USAGE;
+    char *token = read_token(cfg);
+    if (!token)
+        return EXIT_USAGE;
+
+    int from_stdin = strcmp(cfg->input, "-") == 0;
+    const char *name = from_stdin ? "stdin" : cfg->input;
+    FILE *fp = from_stdin ? stdin : fopen(cfg->input, "rb");
+    struct csvin *in = NULL;
+    struct results *res = NULL;
+    struct app app;
+    memset(&app, 0, sizeof app);
+    if (!fp) {
+        log_error("cannot open '%s': %s", cfg->input, strerror(errno));
+        goto out;
+    }
+    in = csvin_open(fp, name, cfg->account, err, sizeof err);
+    if (!in) {
+        log_error("%s", err);
+        goto out;
+    }
+    res = results_open(cfg->output, cfg->retry_log, err, sizeof err);
+    if (!res) {
+        log_error("%s", err);
+        goto out;
+    }
+
+    uv_loop_init(&app.loop);
+    app.sched = sched_new(&app.loop, cfg, name, in, res, token, on_finished, &app, err,
+                          sizeof err);
+    memset(token, 0, strlen(token));
+    if (!app.sched) {
+        log_error("%s", err);
+        uv_loop_close(&app.loop);
+        goto out;
+    }
+    uv_signal_init(&app.loop, &app.sigint);
+    uv_signal_init(&app.loop, &app.sigterm);
+    app.sigint.data = app.sigterm.data = &app;
+    uv_signal_start(&app.sigint, on_signal, SIGINT);
+    uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+
+    uint64_t t0 = uv_hrtime();
+    sched_start(app.sched);
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+    double elapsed = (double)(uv_hrtime() - t0) / 1e9;
+
+    int write_failed = results_sync(res) != 0 && sched_stop_reason(app.sched) != STOP_WRITE;
+    if (write_failed)
+        log_error("%s", results_error(res));
+    const struct run_counts *counts = sched_counts(app.sched);
+    print_summary(counts, elapsed);
+    rc = exit_code(sched_stop_reason(app.sched), sched_input_failed(app.sched), write_failed,
+                   counts);
+    if (rc != EXIT_OK && rc != EXIT_USAGE &&
+        (counts->by_status[ST_FAILED] || counts->by_status[ST_NOT_ATTEMPTED] ||
+         counts->by_status[ST_INTERRUPTED]))
+        log_info("rows to run again are in '%s'", cfg->retry_log);
+    sched_free(app.sched);
+    if (uv_loop_close(&app.loop) != 0)
+        log_warn("event loop closed with handles still open");
+out:
+    if (res && results_close(res) != 0 && rc != EXIT_USAGE) {
+        log_error("cannot close the results files");
+        rc = EXIT_USAGE;
+    }
+    csvin_close(in);
+    if (fp && !from_stdin)
+        fclose(fp);
+    free(token);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[600];
+    if (config_parse(&cfg, argc, argv, getenv("TRUTO_BASE_URL"), err, sizeof err) != 0) {
+        log_error("%s", err);
+        return EXIT_USAGE;
+    }
+    if (cfg.help) {
+        fputs(config_usage(), stdout);
+        return EXIT_OK;
+    }
+    if (cfg.version) {
+        printf("grouprm %s\n", GROUPRM_VERSION);
+        return EXIT_OK;
+    }
+    log_set_level(cfg.quiet ? LOG_QUIET : cfg.verbose ? LOG_VERBOSE : LOG_NORMAL);
+    signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("cannot initialise libcurl");
+        return EXIT_USAGE;
+    }
+    int rc = run(&cfg);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,718 @@
+/* scheduler.c: see scheduler.h.
+ *
+ * One uv timer ("wake") is armed for the earliest moment anything could be sent:
+ * a window freeing, an account pause ending, or a backoff expiring. Completions and
+ * the timer both call dispatch(), which fills every free slot it can and re-arms
+ * the timer; nothing ever polls. */
+#include "scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "headers.h"
+#include "http.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "request.h"
+
+#define NEVER UINT64_MAX
+#define BACKOFF_BASE_MS 500
+#define BACKOFF_CAP_MS 30000
+#define API_PATH "/unified/user-directory/groups/remove"
+#define METHOD_NAME "remove"
+
+struct account;
+
+struct job {
+    struct job *next;          /* link in its account's queue */
+    struct account *acct;
+    unsigned long line;
+    unsigned attempts;
+    mono_ms due;               /* backing off: may go again at this time */
+    long last_http;            /* of the latest attempt, 0 if none */
+    const char *last_reason;   /* of the latest retried attempt */
+    size_t group_len, user_len;
+    char *remote_data;         /* NULL: {} */
+    char *group, *user;        /* point into data[] */
+    char data[];
+};
+
+struct account {
+    char *id;
+    size_t id_len;
+    struct window win;
+    struct job *head, *tail;   /* queued, in input order (retries go first) */
+    unsigned long queued;
+    mono_ms paused_until;      /* the server said this account's window is spent */
+    int active;                /* listed in sched.active */
+};
+
+struct sched {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    const char *input_name;
+    struct csvin *in;
+    struct results *res;
+    struct http *http;
+    uv_timer_t wake;
+    uv_timer_t sync;           /* fsync the results once a second */
+    void (*on_finished)(void *);
+    void *ctx;
+
+    struct window token_win;
+    struct account **accts;    /* open-addressing table by id */
+    size_t acct_cap, acct_n;
+    struct account **active;   /* accounts with queued rows, served round-robin */
+    size_t active_n, active_cap, rr;
+
+    struct job **delayed;      /* min-heap by due */
+    size_t delayed_n, delayed_cap;
+    unsigned long queued;      /* rows in account queues */
+    unsigned long readahead;
+
+    int input_done;            /* csvin returned 0 or -1 */
+    int input_failed;
+    enum stop_reason stop;
+    int aborting;              /* second interrupt: in-flight rows are abandoned */
+    int finished;
+    uint64_t rng;
+    struct run_counts counts;
+};
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double next_uniform(struct sched *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return (double)(s->rng >> 11) / 9007199254740992.0;
+}
+
+/* Windows are kept a little longer than configured: a send is recorded when it is
+ * handed to libcurl, and reaches the server a moment later, by varying amounts. */
+static mono_ms window_margin(mono_ms dur)
+{
+    mono_ms m = dur / 100;
+    return m < 2 ? 2 : m > 100 ? 100 : m;
+}
+
+/* ---- accounts ---------------------------------------------------------- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int accts_grow(struct sched *s)
+{
+    size_t cap = s->acct_cap ? s->acct_cap * 2 : 64;
+    struct account **t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < s->acct_cap; i++) {
+        struct account *a = s->accts[i];
+        if (!a)
+            continue;
+        size_t k = hash_bytes(a->id, a->id_len) & (cap - 1);
+        while (t[k])
+            k = (k + 1) & (cap - 1);
+        t[k] = a;
+    }
+    free(s->accts);
+    s->accts = t;
+    s->acct_cap = cap;
+    return 0;
+}
+
+static struct account *account_get(struct sched *s, const char *id, size_t len)
+{
+    if ((s->acct_n + 1) * 2 > s->acct_cap && accts_grow(s) != 0)
+        return NULL;
+    size_t k = hash_bytes(id, len) & (s->acct_cap - 1);
+    for (; s->accts[k]; k = (k + 1) & (s->acct_cap - 1)) {
+        struct account *a = s->accts[k];
+        if (a->id_len == len && memcmp(a->id, id, len) == 0)
+            return a;
+    }
+    struct account *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->id = malloc(len + 1);
+    const struct rate *r = &s->cfg->account_rate;
+    if (!a->id || window_init(&a->win, r->n, r->dur_ms + window_margin(r->dur_ms)) != 0) {
+        free(a->id);
+        free(a);
+        return NULL;
+    }
+    memcpy(a->id, id, len);
+    a->id[len] = '\0';
+    a->id_len = len;
+    s->accts[k] = a;
+    s->acct_n++;
+    return a;
+}
+
+static int activate(struct sched *s, struct account *a)
+{
+    if (a->active)
+        return 0;
+    if (s->active_n == s->active_cap) {
+        size_t cap = s->active_cap ? s->active_cap * 2 : 16;
+        struct account **p = realloc(s->active, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->active = p;
+        s->active_cap = cap;
+    }
+    s->active[s->active_n++] = a;
+    a->active = 1;
+    return 0;
+}
+
+static void enqueue(struct sched *s, struct job *j, int front)
+{
+    struct account *a = j->acct;
+    if (front) {
+        j->next = a->head;
+        a->head = j;
+        if (!a->tail)
+            a->tail = j;
+    } else {
+        j->next = NULL;
+        if (a->tail)
+            a->tail->next = j;
+        else
+            a->head = j;
+        a->tail = j;
+    }
+    a->queued++;
+    s->queued++;
+}
+
+static struct job *dequeue(struct sched *s, struct account *a)
+{
+    struct job *j = a->head;
+    if (!j)
+        return NULL;
+    a->head = j->next;
+    if (!a->head)
+        a->tail = NULL;
+    a->queued--;
+    s->queued--;
+    j->next = NULL;
+    return j;
+}
+
+/* ---- the backoff heap --------------------------------------------------- */
+
+static int heap_push(struct sched *s, struct job *j)
+{
+    if (s->delayed_n == s->delayed_cap) {
+        size_t cap = s->delayed_cap ? s->delayed_cap * 2 : 64;
+        struct job **p = realloc(s->delayed, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->delayed = p;
+        s->delayed_cap = cap;
+    }
+    size_t i = s->delayed_n++;
+    while (i > 0 && s->delayed[(i - 1) / 2]->due > j->due) {
+        s->delayed[i] = s->delayed[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->delayed[i] = j;
+    return 0;
+}
+
+static struct job *heap_pop(struct sched *s)
+{
+    struct job *top = s->delayed[0];
+    struct job *last = s->delayed[--s->delayed_n];
+    size_t i = 0, n = s->delayed_n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && s->delayed[c + 1]->due < s->delayed[c]->due)
+            c++;
+        if (s->delayed[c]->due >= last->due)
+            break;
+        s->delayed[i] = s->delayed[c];
+        i = c;
+    }
+    if (n)
+        s->delayed[i] = last;
+    return top;
+}
+
+/* ---- finishing rows ---------------------------------------------------- */
+
+static void stop_run(struct sched *s, enum stop_reason why)
+{
+    if (s->stop == STOP_NONE)
+        s->stop = why;
+}
+
+static void record(struct sched *s, unsigned long line, const char *group, size_t glen,
+                   const char *user, size_t ulen, const char *acct, size_t alen,
+                   enum status st, long http, unsigned attempts, unsigned long latency,
+                   const char *error, const char *reason)
+{
+    struct row_result r = {
+        .line = line, .group_id = group, .group_len = glen, .user_id = user,
+        .user_len = ulen, .account = acct, .account_len = alen, .status = st,
+        .http_status = http, .attempts = attempts, .latency_ms = latency,
+        .error = error, .reason = reason, .finished_at = wall_now(),
+    };
+    s->counts.by_status[st]++;
+    if (results_write(s->res, &r) != 0 && s->stop != STOP_WRITE) {
+        log_error("%s", results_error(s->res));
+        log_error("stopping: no more requests while results cannot be recorded");
+        s->stop = STOP_WRITE;
+    }
+}
+
+static void job_free(struct job *j)
+{
+    free(j->remote_data);
+    free(j);
+}
+
+static void finish(struct sched *s, struct job *j, enum status st, long http,
+                   unsigned long latency, const char *error, const char *reason)
+{
+    struct account *a = j->acct;
+    record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len, st,
+           http, j->attempts, latency, error, reason);
+    job_free(j);
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static struct job *job_new(const struct csvin_row *row, struct account *a)
+{
+    struct job *j = malloc(sizeof *j + row->group_len + row->user_len + 2);
+    if (!j)
+        return NULL;
+    memset(j, 0, sizeof *j);
+    j->acct = a;
+    j->line = row->line;
+    j->group = j->data;
+    j->user = j->data + row->group_len + 1;
+    memcpy(j->group, row->group_id, row->group_len + 1);
+    memcpy(j->user, row->user_id, row->user_len + 1);
+    j->group_len = row->group_len;
+    j->user_len = row->user_len;
+    if (row->remote_data) {
+        j->remote_data = strdup(row->remote_data);
+        if (!j->remote_data) {
+            free(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* Reads one row. Invalid rows are recorded at once. While stopping, valid rows are
+ * recorded as not_attempted instead of queued. Returns 1 if a row was consumed. */
+static int read_one(struct sched *s)
+{
+    if (s->input_done)
+        return 0;
+    struct csvin_row row;
+    int r = csvin_next(s->in, &row);
+    if (r <= 0) {
+        s->input_done = 1;
+        if (r < 0) {
+            s->input_failed = 1;
+            log_error("%s", csvin_error(s->in));
+            log_error("no rows after that point are sent");
+        }
+        return 0;
+    }
+    s->counts.rows++;
+    if (row.invalid) {
+        log_error("%s line %lu: %s", s->input_name, row.line, row.invalid);
+        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+               row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
+        return 1;
+    }
+    if (s->stop != STOP_NONE) {
+        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "run stopped",
+               NULL);
+        return 1;
+    }
+    struct account *a = account_get(s, row.account, row.account_len);
+    struct job *j = a ? job_new(&row, a) : NULL;
+    if (!j || activate(s, a) != 0) {
+        log_error("out of memory");
+        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "out of memory",
+               NULL);
+        if (j)
+            job_free(j);
+        stop_run(s, STOP_FATAL);
+        return 1;
+    }
+    enqueue(s, j, 0);
+    return 1;
+}
+
+static void refill(struct sched *s)
+{
+    while (s->stop == STOP_NONE && s->queued < s->readahead && read_one(s))
+        ;
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+static void on_done(struct transfer *t, void *ctx);
+static void dispatch(struct sched *s);
+
+static void send_job(struct sched *s, struct job *j, mono_ms now)
+{
+    struct transfer *t = http_acquire(s->http);
+    struct account *a = j->acct;
+    if (request_url(&t->url, s->cfg->base_url, API_PATH, a->id) != 0 ||
+        request_body(&t->body, j->group, j->user, j->remote_data) != 0) {
+        finish(s, j, ST_FAILED, 0, 0, "cannot build the request", "internal");
+        return;
+    }
+    idempotency_key(t->idem_key, METHOD_NAME, a->id, j->group, j->user);
+    t->job = j;
+    window_record(&s->token_win, now);
+    window_record(&a->win, now);
+    j->attempts++;
+    s->counts.requests++;
+    if (http_start(s->http, t) != 0) {
+        finish(s, j, ST_FAILED, 0, 0, "cannot start the request", "internal");
+        return;
+    }
+}
+
+static void wake_cb(uv_timer_t *timer) { dispatch(timer->data); }
+
+/* The next account, round-robin, that may send now. Also lowers *wake to the
+ * earliest time a waiting account could send. */
+static struct account *next_ready(struct sched *s, mono_ms now, mono_ms *wake)
+{
+    size_t n = s->active_n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (s->rr + k) % n;
+        struct account *a = s->active[i];
+        mono_ms at = window_next_free(&a->win, now);
+        if (a->paused_until > at)
+            at = a->paused_until;
+        if (at <= now) {
+            s->rr = i;
+            return a;
+        }
+        if (at < *wake)
+            *wake = at;
+    }
+    return NULL;
+}
+
+static void deactivate_at(struct sched *s, size_t i)
+{
+    s->active[i]->active = 0;
+    s->active[i] = s->active[--s->active_n];
+    if (s->rr >= s->active_n)
+        s->rr = 0;
+}
+
+/* Everything not finished becomes not_attempted; the input is read to its end. */
+static void drain_unfinished(struct sched *s)
+{
+    const char *why = s->stop == STOP_TOKEN    ? "run stopped: API token refused"
+                      : s->stop == STOP_SIGNAL ? "run interrupted"
+                                               : "run stopped";
+    while (s->delayed_n) {
+        struct job *j = heap_pop(s);
+        finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
+    }
+    while (s->active_n) {
+        struct account *a = s->active[0];
+        struct job *j;
+        while ((j = dequeue(s, a)) != NULL)
+            finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
+        deactivate_at(s, 0);
+    }
+    if (s->stop != STOP_WRITE)
+        while (read_one(s))
+            ;
+}
+
+static void check_finished(struct sched *s)
+{
+    if (s->finished || http_busy(s->http) != 0)
+        return;
+    if (s->stop != STOP_NONE)
+        drain_unfinished(s);
+    else if (!s->input_done || s->queued || s->delayed_n)
+        return;
+    s->finished = 1;
+    uv_timer_stop(&s->wake);
+    uv_timer_stop(&s->sync);
+    s->on_finished(s->ctx);
+}
+
+static void dispatch(struct sched *s)
+{
+    if (s->finished)
+        return;
+    mono_ms now = uv_now(s->loop);
+    mono_ms wake = NEVER;
+    if (s->stop == STOP_NONE) {
+        while (s->delayed_n && s->delayed[0]->due <= now) {
+            struct job *j = heap_pop(s);
+            if (activate(s, j->acct) != 0) {
+                finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "out of memory", NULL);
+                stop_run(s, STOP_FATAL);
+                break;
+            }
+            enqueue(s, j, 1);
+        }
+        refill(s);
+    }
+    while (s->stop == STOP_NONE && http_busy(s->http) < s->cfg->concurrency) {
+        while (s->active_n && s->active[s->rr % s->active_n]->queued == 0)
+            deactivate_at(s, s->rr % s->active_n);
+        if (!s->active_n)
+            break;
+        mono_ms tfree = window_next_free(&s->token_win, now);
+        if (tfree > now) {
+            wake = tfree;
+            break;
+        }
+        struct account *a = next_ready(s, now, &wake);
+        if (!a)
+            break;
+        send_job(s, dequeue(s, a), now);
+        s->rr = s->active_n ? (s->rr + 1) % s->active_n : 0;
+        refill(s);
+    }
+    if (s->stop == STOP_NONE && s->delayed_n && s->delayed[0]->due < wake)
+        wake = s->delayed[0]->due;
+    if (wake != NEVER && s->stop == STOP_NONE)
+        uv_timer_start(&s->wake, wake_cb, wake > now ? wake - now : 0, 0);
+    else
+        uv_timer_stop(&s->wake);
+    check_finished(s);
+}
+
+/* ---- completions ------------------------------------------------------- */
+
+static void describe(char *buf, size_t len, const struct transfer *t,
+                     const struct body_facts *f)
+{
+    if (t->curl_code)
+        snprintf(buf, len, "%s", t->curl_error[0] ? t->curl_error
+                                                  : curl_easy_strerror(t->curl_code));
+    else if (f->message[0])
+        snprintf(buf, len, "HTTP %ld: %s", t->http_status, f->message);
+    else if (t->http_status >= 300)
+        snprintf(buf, len, "HTTP %ld", t->http_status);
+    else
+        buf[0] = '\0';
+}
+
+static void on_done(struct transfer *t, void *ctx)
+{
+    struct sched *s = ctx;
+    struct job *j = t->job;
+    struct account *a = j->acct;
+    mono_ms now = uv_now(s->loop);
+    struct body_facts facts;
+    memset(&facts, 0, sizeof facts);
+    if (t->http_status >= 300 && t->resp.len)
+        body_facts_parse(&facts, t->resp.p, t->resp.len);
+    struct verdict v = classify(t->http_status, t->curl_code, &facts, j->attempts,
+                                s->cfg->max_attempts);
+    char error[400];
+    describe(error, sizeof error, t, &facts);
+    log_debug("line %lu: POST %s (Authorization: Bearer [redacted]) %s -> %ld%s%s in %lu ms, "
+              "attempt %u",
+              j->line, t->url.p, t->body.p, t->http_status, error[0] ? " " : "", error,
+              t->latency_ms, j->attempts);
+
+    if (t->http_status == 429)
+        s->counts.http429++;
+    double wait_s = hints_wait_s(&t->hints);
+    if (wait_s > 0 && (t->http_status == 429 || t->http_status == 503 ||
+                       (t->hints.has_remaining && t->hints.remaining == 0))) {
+        mono_ms until = now + (mono_ms)(wait_s * 1000.0);
+        if (until > a->paused_until)
+            a->paused_until = until;
+    }
+    j->last_http = t->http_status;
+    j->last_reason = v.reason;
+
+    switch (v.action) {
+    case ACT_DONE:
+        finish(s, j, v.status, t->http_status, t->latency_ms, error, v.reason);
+        break;
+    case ACT_RETRY: {
+        uint64_t floor_ms = wait_s > 0 ? (uint64_t)(wait_s * 1000.0) : 0;
+        j->due = now + backoff_delay_ms(j->attempts, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
+                                        floor_ms, next_uniform(s));
+        s->counts.retries++;
+        if (heap_push(s, j) != 0) {
+            finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, "out of memory",
+                   v.reason);
+            stop_run(s, STOP_FATAL);
+        }
+        break;
+    }
+    case ACT_STOP_ACCOUNT:
+    case ACT_STOP_RUN:
+        finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, error, v.reason);
+        if (s->stop == STOP_NONE) {
+            if (t->http_status == 401)
+                log_error("the API token was refused (HTTP 401): stopping; unfinished rows "
+                          "go to the retry log");
+            else
+                log_error("stopping: %s", error);
+        }
+        stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
+        break;
+    }
+    dispatch(s);
+}
+
+/* A request abandoned in flight may or may not have reached the server. */
+static void on_abandoned(struct transfer *t, void *ctx)
+{
+    struct job *j = t->job;
+    finish(ctx, j, ST_INTERRUPTED, 0, 0, "aborted in flight: outcome unknown", "interrupted");
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static void sync_cb(uv_timer_t *timer)
+{
+    struct sched *s = timer->data;
+    if (results_sync(s->res) != 0 && s->stop != STOP_WRITE) {
+        log_error("%s", results_error(s->res));
+        s->stop = STOP_WRITE;
+        dispatch(s);
+    }
+}
+
+struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
+                        struct csvin *in, struct results *res, const char *token,
+                        void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
+{
+    struct sched *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->loop = loop;
+    s->cfg = cfg;
+    s->input_name = input_name;
+    s->in = in;
+    s->res = res;
+    s->on_finished = on_finished;
+    s->ctx = ctx;
+    s->readahead = cfg->concurrency * 4 > 256 ? cfg->concurrency * 4 : 256;
+    s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
+    const struct rate *tr = &cfg->token_rate;
+    if (window_init(&s->token_win, tr->n, tr->dur_ms + window_margin(tr->dur_ms)) != 0) {
+        snprintf(err, errlen, "out of memory");
+        free(s);
+        return NULL;
+    }
+    struct http_opts ho = {
+        .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
+        .pool = cfg->concurrency, .on_done = on_done, .ctx = s,
+    };
+    s->http = http_new(loop, &ho, err, errlen);
+    if (!s->http) {
+        window_free(&s->token_win);
+        free(s);
+        return NULL;
+    }
+    uv_timer_init(loop, &s->wake);
+    uv_timer_init(loop, &s->sync);
+    s->wake.data = s;
+    s->sync.data = s;
+    return s;
+}
+
+void sched_start(struct sched *s)
+{
+    uv_timer_start(&s->sync, sync_cb, 1000, 1000);
+    dispatch(s);
+}
+
+void sched_interrupt(struct sched *s)
+{
+    if (s->finished)
+        return;
+    if (s->stop == STOP_NONE) {
+        log_error("interrupted: finishing requests in flight (signal again to abort them)");
+        s->stop = STOP_SIGNAL;
+    } else if (!s->aborting) {
+        log_error("aborting requests in flight: their outcome is unknown");
+        s->aborting = 1;
+        http_abort_all(s->http, on_abandoned, s);
+    }
+    dispatch(s);
+}
+
+enum stop_reason sched_stop_reason(const struct sched *s) { return s->stop; }
+int sched_input_failed(const struct sched *s) { return s->input_failed; }
+const struct run_counts *sched_counts(const struct sched *s) { return &s->counts; }
+
+static void noop_close(uv_handle_t *h) { (void)h; }
+
+void sched_close(struct sched *s)
+{
+    http_free(s->http);
+    s->http = NULL;
+    uv_close((uv_handle_t *)&s->wake, noop_close);
+    uv_close((uv_handle_t *)&s->sync, noop_close);
+}
+
+void sched_free(struct sched *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->acct_cap; i++) {
+        struct account *a = s->accts ? s->accts[i] : NULL;
+        if (!a)
+            continue;
+        struct job *j;
+        while ((j = a->head) != NULL) {
+            a->head = j->next;
+            job_free(j);
+        }
+        window_free(&a->win);
+        free(a->id);
+        free(a);
+    }
+    for (size_t i = 0; i < s->delayed_n; i++)
+        job_free(s->delayed[i]);
+    free(s->accts);
+    free(s->active);
+    free(s->delayed);
+    window_free(&s->token_win);
+    free(s);
+}

@@ -1,0 +1,53 @@
+/* scheduler.h: the life of a row, from the input reader to a final results line.
+ *
+ *   read -> its account's queue -> waits for a slot (account window, token window,
+ *   account pause, concurrency) -> in flight -> finished, or backoff -> queued again
+ *
+ * Accounts are served round-robin. Reading is lazy and bounded (a read-ahead of a
+ * few times the concurrency), so memory stays O(accounts + read-ahead).
+ *
+ * Stopping: a bad token (401), a fatal write error, or sched_interrupt() stops
+ * dispatching; requests in flight finish; then every row not finished (queued,
+ * backing off, or still unread) is recorded as not_attempted. A second
+ * sched_interrupt() aborts the requests in flight: those rows are interrupted. */
+#ifndef GROUPRM_SCHEDULER_H
+#define GROUPRM_SCHEDULER_H
+#include <uv.h>
+
+#include "config.h"
+#include "csvin.h"
+#include "outcome.h"
+#include "results.h"
+
+enum stop_reason {
+    STOP_NONE,
+    STOP_TOKEN,      /* 401: the token is bad */
+    STOP_SIGNAL,     /* SIGINT/SIGTERM */
+    STOP_WRITE,      /* results or retry log could not be written */
+    STOP_FATAL,      /* TLS or URL trouble: nothing can succeed */
+};
+
+struct run_counts {
+    unsigned long by_status[ST__COUNT];
+    unsigned long rows;         /* input data rows seen */
+    unsigned long requests;     /* HTTP requests sent */
+    unsigned long http429;
+    unsigned long retries;
+};
+
+struct sched;
+
+/* Does not take ownership of in or res. token is used only to build one header. */
+struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
+                        struct csvin *in, struct results *res, const char *token,
+                        void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen);
+void sched_start(struct sched *s);
+void sched_interrupt(struct sched *s);
+enum stop_reason sched_stop_reason(const struct sched *s);
+int sched_input_failed(const struct sched *s);
+const struct run_counts *sched_counts(const struct sched *s);
+/* Closes the scheduler's handles; run the loop afterwards, then sched_free. */
+void sched_close(struct sched *s);
+void sched_free(struct sched *s);
+
+#endif
