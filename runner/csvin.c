@@ -373,7 +373,7 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
 int csvin_next(struct csvin *c, struct csvin_row *row)
 {
     if (c->state != 0)
-        return c->state;
+        return c->state < 0 ? -1 : 0;
     for (int i = 0; i < SLOT__COUNT; i++) {
         c->f[i].seen = 0;
         c->f[i].len = 0;

@@ -1,0 +1,204 @@
+/* test_config.c: option parsing, N/DUR rates and durations, help text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "config.h"
+
+static int parse(struct config *c, char *err, const char *env_base, int argc, ...)
+{
+    char *argv[32];
+    va_list ap;
+    va_start(ap, argc);
+    argv[0] = "grouprm";
+    for (int i = 1; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    argv[argc] = NULL;
+    return config_parse(c, argc, argv, env_base, err, 512);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_string_equal(c.input, "in.csv");
+    assert_string_equal(c.output, "output/results.csv");
+    assert_string_equal(c.retry_log, "output/retry.csv");
+    assert_int_equal(c.concurrency, 16);
+    assert_int_equal(c.account_rate.n, 50);
+    assert_int_equal(c.account_rate.dur_ms, 10000);
+    assert_int_equal(c.token_rate.n, 500);
+    assert_int_equal(c.token_rate.dur_ms, 10000);
+    assert_string_equal(c.base_url, "https://api.truto.one");
+    assert_int_equal(c.max_attempts, 6);
+    assert_true(c.timeout_s == 30);
+    assert_null(c.account);
+    assert_null(c.token_file);
+}
+
+static void test_all_flags(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 21, "-a", "acme", "-o", "r.csv", "-r", "x.csv", "-c",
+                           "64", "--account-rate", "20/1s", "--token-rate", "0", "--base-url",
+                           "http://127.0.0.1:9", "--max-attempts", "3", "--timeout", "2.5",
+                           "-v", "-"),
+                     0);
+    assert_string_equal(c.account, "acme");
+    assert_string_equal(c.output, "r.csv");
+    assert_string_equal(c.retry_log, "x.csv");
+    assert_int_equal(c.concurrency, 64);
+    assert_int_equal(c.account_rate.n, 20);
+    assert_int_equal(c.account_rate.dur_ms, 1000);
+    assert_int_equal(c.token_rate.n, 0);
+    assert_string_equal(c.base_url, "http://127.0.0.1:9");
+    assert_int_equal(c.max_attempts, 3);
+    assert_true(c.timeout_s == 2.5);
+    assert_true(c.verbose);
+    assert_string_equal(c.input, "-");
+}
+
+static void test_options_after_input(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 4, "in.csv", "--account", "acme"), 0);
+    assert_string_equal(c.input, "in.csv");
+    assert_string_equal(c.account, "acme");
+}
+
+static void test_env_base_url_and_flag_wins(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, "http://env:1", 2, "in.csv"), 0);
+    assert_string_equal(c.base_url, "http://env:1");
+    assert_int_equal(parse(&c, err, "http://env:1", 4, "--base-url", "https://flag", "in.csv"), 0);
+    assert_string_equal(c.base_url, "https://flag");
+}
+
+static void test_errors_are_one_line_and_specific(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 1), -1);
+    assert_non_null(strstr(err, "no INPUT"));
+    assert_int_equal(parse(&c, err, NULL, 3, "--bogus", "in.csv"), -1);
+    assert_non_null(strstr(err, "unknown option '--bogus'"));
+    assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "50/10x", "in.csv"), -1);
+    assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "fast", "in.csv"), -1);
+    assert_non_null(strstr(err, "bad --account-rate 'fast'"));
+    assert_int_equal(parse(&c, err, NULL, 4, "-c", "0", "in.csv"), -1);
+    assert_non_null(strstr(err, "--concurrency"));
+    assert_int_equal(parse(&c, err, NULL, 4, "--timeout", "-1", "in.csv"), -1);
+    assert_int_equal(parse(&c, err, NULL, 4, "--base-url", "ftp://x", "in.csv"), -1);
+    assert_non_null(strstr(err, "bad base URL"));
+    assert_int_equal(parse(&c, err, NULL, 3, "a.csv", "b.csv"), -1);
+    assert_non_null(strstr(err, "one INPUT"));
+    assert_int_equal(parse(&c, err, NULL, 2, "-o"), -1);
+    assert_non_null(strstr(err, "needs a value"));
+    assert_null(strchr(err, '\n'));
+}
+
+/* The token must never be accepted on the command line, where ps shows it. */
+static void test_token_flag_refused(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 4, "--token", "s3cret", "in.csv"), -1);
+    assert_non_null(strstr(err, "TRUTO_API_TOKEN"));
+    assert_null(strstr(err, "s3cret"));
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    uint64_t ms;
+    assert_int_equal(parse_duration_ms("500ms", &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(parse_duration_ms("1s", &ms), 0);
+    assert_int_equal(ms, 1000);
+    assert_int_equal(parse_duration_ms("10s", &ms), 0);
+    assert_int_equal(ms, 10000);
+    assert_int_equal(parse_duration_ms("1m", &ms), 0);
+    assert_int_equal(ms, 60000);
+    assert_int_equal(parse_duration_ms("1.5s", &ms), 0);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(parse_duration_ms("2", &ms), 0);
+    assert_int_equal(ms, 2000);
+    assert_int_equal(parse_duration_ms("", &ms), -1);
+    assert_int_equal(parse_duration_ms("-1s", &ms), -1);
+    assert_int_equal(parse_duration_ms("1 s", &ms), -1);
+    assert_int_equal(parse_duration_ms("1d", &ms), -1);
+    assert_int_equal(parse_duration_ms("1e300s", &ms), -1);
+}
+
+static void test_rates(void **state)
+{
+    (void)state;
+    struct rate r;
+    assert_int_equal(parse_rate("50/10s", &r), 0);
+    assert_int_equal(r.n, 50);
+    assert_int_equal(r.dur_ms, 10000);
+    assert_int_equal(parse_rate("0", &r), 0);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(parse_rate("0/1s", &r), 0);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(parse_rate("5/0s", &r), -1);
+    assert_int_equal(parse_rate("/1s", &r), -1);
+    assert_int_equal(parse_rate("5/", &r), -1);
+    assert_int_equal(parse_rate("-5/1s", &r), -1);
+    assert_int_equal(parse_rate("5x/1s", &r), -1);
+    char buf[32];
+    assert_int_equal(parse_rate("200/1s", &r), 0);
+    format_rate(&r, buf, sizeof buf);
+    assert_string_equal(buf, "200/1s");
+    assert_int_equal(parse_rate("5/500ms", &r), 0);
+    format_rate(&r, buf, sizeof buf);
+    assert_string_equal(buf, "5/500ms");
+    r.n = 0;
+    format_rate(&r, buf, sizeof buf);
+    assert_string_equal(buf, "off");
+}
+
+static void test_help_lists_exit_codes(void **state)
+{
+    (void)state;
+    const char *h = config_usage();
+    assert_non_null(strstr(h, "usage: grouprm"));
+    assert_non_null(strstr(h, "  3 "));
+    assert_non_null(strstr(h, "130"));
+    assert_non_null(strstr(h, "--token-file"));
+    size_t lines = 0;
+    for (const char *p = h; *p; p++)
+        lines += *p == '\n';
+    assert_true(lines <= 40);  /* one screen */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_all_flags),
+        cmocka_unit_test(test_options_after_input),
+        cmocka_unit_test(test_env_base_url_and_flag_wins),
+        cmocka_unit_test(test_errors_are_one_line_and_specific),
+        cmocka_unit_test(test_token_flag_refused),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_rates),
+        cmocka_unit_test(test_help_lists_exit_codes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

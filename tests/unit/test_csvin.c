@@ -1,0 +1,336 @@
+/* test_csvin.c: the CSV reader: header mapping, line numbers, validation, separators. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvin.h"
+
+struct reader {
+    FILE *fp;
+    struct csvin *c;
+    char err[512];
+};
+
+static struct csvin *open_mem(struct reader *r, const char *data, size_t len, const char *acct)
+{
+    r->fp = fmemopen((void *)data, len, "rb");
+    assert_non_null(r->fp);
+    r->c = csvin_open(r->fp, "in.csv", acct, r->err, sizeof r->err);
+    return r->c;
+}
+
+static void close_mem(struct reader *r)
+{
+    csvin_close(r->c);
+    fclose(r->fp);
+}
+
+#define OPEN(r, s, acct) open_mem((r), (s), sizeof(s) - 1, (acct))
+
+static void test_header_any_order_case_and_spaces(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = " User_ID ,note, GROUP_id\nu1,hello,g1\n";
+    assert_non_null(OPEN(&r, in, "acme"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g1");
+    assert_string_equal(row.user_id, "u1");
+    assert_string_equal(row.account, "acme");
+    assert_null(row.invalid);
+    assert_int_equal(row.line, 2);
+    assert_int_equal(csvin_next(r.c, &row), 0);
+    close_mem(&r);
+}
+
+static void test_missing_columns_named(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group,user_id\ng,u\n";
+    assert_null(OPEN(&r, in, "acme"));
+    assert_non_null(strstr(r.err, "in.csv: missing required column 'group_id'"));
+    fclose(r.fp);
+    static const char in2[] = "group_id,user_id\ng,u\n";
+    assert_null(OPEN(&r, in2, NULL));
+    assert_non_null(strstr(r.err, "'integrated_account_id'"));
+    assert_non_null(strstr(r.err, "--account"));
+    fclose(r.fp);
+}
+
+static void test_empty_file_is_an_error(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "";
+    assert_null(open_mem(&r, in, 0, "a"));
+    assert_non_null(strstr(r.err, "in.csv: empty file"));
+    fclose(r.fp);
+}
+
+static void test_header_only_has_no_rows(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 0);
+    assert_int_equal(csvin_next(r.c, &row), 0);
+    close_mem(&r);
+}
+
+static void test_row_account_wins_over_default(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id,integrated_account_id\ng,u,own\ng,u2,\n";
+    assert_non_null(OPEN(&r, in, "dflt"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.account, "own");
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.account, "dflt");
+    close_mem(&r);
+}
+
+static void test_no_account_anywhere_is_invalid(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id,integrated_account_id\ng,u,\n";
+    assert_non_null(OPEN(&r, in, NULL));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.invalid, "empty integrated_account_id");
+    close_mem(&r);
+}
+
+/* Physical lines: CRLF, LF and lone CR each end one line; a quoted newline counts;
+ * blank lines are skipped but counted. */
+static void test_physical_line_numbers(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\r\n"      /* 1 */
+                             "g1,u1\r\n"                /* 2 */
+                             "\r\n"                     /* 3 blank */
+                             "\"multi\nline\",u2\n"     /* 4-5 */
+                             "g3,u3\r"                  /* 6 lone CR */
+                             "g4,\"a\r\nb\"\r\n"        /* 7-8 */
+                             "   \n"                    /* 9 spaces only */
+                             ",,\n"                     /* 10 all empty: skipped */
+                             "g5,u5";                   /* 11, no final newline */
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    unsigned long want[] = {2, 4, 6, 7, 11};
+    const char *users[] = {"u1", "u2", "u3", "a\r\nb", "u5"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(csvin_next(r.c, &row), 1);
+        assert_int_equal(row.line, want[i]);
+        assert_string_equal(row.user_id, users[i]);
+    }
+    assert_int_equal(csvin_next(r.c, &row), 0);
+    close_mem(&r);
+}
+
+static void test_bom_and_quotes(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "\xEF\xBB\xBFgroup_id,user_id\n\"g,1\",\"say \"\"hi\"\"\"\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g,1");
+    assert_string_equal(row.user_id, "say \"hi\"");
+    close_mem(&r);
+}
+
+static void test_unquoted_values_trimmed(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\n  g1  ,\t u1 \n\" g2 \",u2\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g1");
+    assert_string_equal(row.user_id, "u1");
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, " g2 ");
+    close_mem(&r);
+}
+
+static void test_semicolon_separator_detected(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id;user_id;note\ng1;u1;a,b\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    assert_int_equal(csvin_separator(r.c), ';');
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g1");
+    assert_string_equal(row.user_id, "u1");
+    close_mem(&r);
+}
+
+static void test_invalid_rows_reported_others_continue(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\n,u1\ng2,\ng3,u3\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.invalid, "empty group_id");
+    assert_int_equal(row.line, 2);
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.invalid, "empty user_id");
+    assert_int_equal(row.line, 3);
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_null(row.invalid);
+    close_mem(&r);
+}
+
+static void test_short_row_missing_field_is_empty(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\ng1\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.invalid, "empty user_id");
+    close_mem(&r);
+}
+
+static void test_unclosed_quote_names_opening_line(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\ng1,u1\ng2,\"oops\ng3,u3\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_int_equal(csvin_next(r.c, &row), -1);
+    assert_string_equal(csvin_error(r.c), "in.csv line 3: unclosed quote");
+    assert_int_equal(csvin_next(r.c, &row), -1);
+    close_mem(&r);
+}
+
+static void test_stray_quote_is_an_error(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id\ng1,u\"1\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), -1);
+    assert_non_null(strstr(csvin_error(r.c), "in.csv line 2: stray quote"));
+    close_mem(&r);
+}
+
+static void test_check_id(void **state)
+{
+    (void)state;
+    char buf[128];
+    assert_null(csvin_check_id("00u1", 4, "user_id", buf, sizeof buf));
+    assert_null(csvin_check_id("J\xC3\xBCrgen", 7, "user_id", buf, sizeof buf));
+    assert_string_equal(csvin_check_id("", 0, "user_id", buf, sizeof buf), "empty user_id");
+    assert_string_equal(csvin_check_id("a\tb", 3, "user_id", buf, sizeof buf),
+                        "user_id has a control character");
+    assert_string_equal(csvin_check_id("a\0b", 3, "group_id", buf, sizeof buf),
+                        "group_id has a control character");
+    assert_string_equal(csvin_check_id("a\xC3", 2, "user_id", buf, sizeof buf),
+                        "user_id is not valid UTF-8");
+    assert_string_equal(csvin_check_id("\xC0\xAF", 2, "user_id", buf, sizeof buf),
+                        "user_id is not valid UTF-8");  /* overlong */
+    assert_string_equal(csvin_check_id("\xED\xA0\x80", 3, "user_id", buf, sizeof buf),
+                        "user_id is not valid UTF-8");  /* surrogate */
+    char big[CSVIN_MAX_ID + 1];
+    memset(big, 'x', sizeof big);
+    assert_null(csvin_check_id(big, CSVIN_MAX_ID, "user_id", buf, sizeof buf));
+    assert_string_equal(csvin_check_id(big, sizeof big, "user_id", buf, sizeof buf),
+                        "user_id longer than 1024 bytes");
+}
+
+static void test_remote_data_column(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "group_id,user_id,remote_data\n"
+                             "g1,u1,\"{\"\"a\"\":1}\"\n"
+                             "g2,u2,\n"
+                             "g3,u3,[1]\n";
+    assert_non_null(OPEN(&r, in, "a"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.remote_data, "{\"a\":1}");
+    assert_null(row.invalid);
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_null(row.remote_data);
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.invalid, "remote_data is not a JSON object");
+    close_mem(&r);
+}
+
+/* Rows larger than the reader's chunk, and many rows across chunk boundaries. */
+static void test_large_input_across_chunks(void **state)
+{
+    (void)state;
+    size_t n = 20000, cap = n * 40 + 200000;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    size_t len = (size_t)sprintf(in, "group_id,user_id,big\n");
+    len += (size_t)sprintf(in + len, "g0,u0,\"");
+    memset(in + len, 'z', 150000);
+    len += 150000;
+    len += (size_t)sprintf(in + len, "\"\n");
+    for (size_t i = 1; i < n; i++)
+        len += (size_t)sprintf(in + len, "g%zu,u%zu\r\n", i, i);
+    struct reader r;
+    assert_non_null(open_mem(&r, in, len, "a"));
+    struct csvin_row row;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(csvin_next(r.c, &row), 1);
+        assert_int_equal(row.line, i + 2);
+        char want[32];
+        sprintf(want, "u%zu", i);
+        assert_string_equal(row.user_id, want);
+    }
+    assert_int_equal(csvin_next(r.c, &row), 0);
+    close_mem(&r);
+    free(in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_any_order_case_and_spaces),
+        cmocka_unit_test(test_missing_columns_named),
+        cmocka_unit_test(test_empty_file_is_an_error),
+        cmocka_unit_test(test_header_only_has_no_rows),
+        cmocka_unit_test(test_row_account_wins_over_default),
+        cmocka_unit_test(test_no_account_anywhere_is_invalid),
+        cmocka_unit_test(test_physical_line_numbers),
+        cmocka_unit_test(test_bom_and_quotes),
+        cmocka_unit_test(test_unquoted_values_trimmed),
+        cmocka_unit_test(test_semicolon_separator_detected),
+        cmocka_unit_test(test_invalid_rows_reported_others_continue),
+        cmocka_unit_test(test_short_row_missing_field_is_empty),
+        cmocka_unit_test(test_unclosed_quote_names_opening_line),
+        cmocka_unit_test(test_stray_quote_is_an_error),
+        cmocka_unit_test(test_check_id),
+        cmocka_unit_test(test_remote_data_column),
+        cmocka_unit_test(test_large_input_across_chunks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
