@@ -48,7 +48,8 @@ struct account {
     struct job *head, *tail;   /* queued, in input order (retries go first) */
     unsigned long queued;
     mono_ms paused_until;      /* the server said this account's window is spent */
-    int active;                /* listed in sched.active */
+    const char *stopped;       /* blocked or needs re-auth: its rows are not sent */
+    int active;                /* in sched.active; true exactly when queued > 0 */
 };
 
 struct sched {
@@ -162,31 +163,40 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
     memcpy(a->id, id, len);
     a->id[len] = '\0';
     a->id_len = len;
+    if (s->active_cap < s->acct_n + 1) {
+        /* Room for every account, so that enqueue() can never fail. */
+        size_t cap = s->active_cap ? s->active_cap * 2 : 16;
+        struct account **p = realloc(s->active, cap * sizeof *p);
+        if (!p) {
+            window_free(&a->win);
+            free(a->id);
+            free(a);
+            return NULL;
+        }
+        s->active = p;
+        s->active_cap = cap;
+    }
     s->accts[k] = a;
     s->acct_n++;
     return a;
 }
 
-static int activate(struct sched *s, struct account *a)
+static void deactivate_at(struct sched *s, size_t i)
 {
-    if (a->active)
-        return 0;
-    if (s->active_n == s->active_cap) {
-        size_t cap = s->active_cap ? s->active_cap * 2 : 16;
-        struct account **p = realloc(s->active, cap * sizeof *p);
-        if (!p)
-            return -1;
-        s->active = p;
-        s->active_cap = cap;
-    }
-    s->active[s->active_n++] = a;
-    a->active = 1;
-    return 0;
+    s->active[i]->active = 0;
+    s->active[i] = s->active[--s->active_n];
+    if (s->rr >= s->active_n)
+        s->rr = 0;
 }
 
+/* Queues a row on its account; the account joins the round-robin if it was idle. */
 static void enqueue(struct sched *s, struct job *j, int front)
 {
     struct account *a = j->acct;
+    if (!a->active) {
+        s->active[s->active_n++] = a;
+        a->active = 1;
+    }
     if (front) {
         j->next = a->head;
         a->head = j;
@@ -210,8 +220,14 @@ static struct job *dequeue(struct sched *s, struct account *a)
     if (!j)
         return NULL;
     a->head = j->next;
-    if (!a->head)
+    if (!a->head) {
         a->tail = NULL;
+        for (size_t i = 0; i < s->active_n; i++)
+            if (s->active[i] == a) {
+                deactivate_at(s, i);
+                break;
+            }
+    }
     a->queued--;
     s->queued--;
     j->next = NULL;
@@ -359,8 +375,14 @@ static int read_one(struct sched *s)
         return 1;
     }
     struct account *a = account_get(s, row.account, row.account_len);
+    if (a && a->stopped) {
+        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "account stopped",
+               a->stopped);
+        return 1;
+    }
     struct job *j = a ? job_new(&row, a) : NULL;
-    if (!j || activate(s, a) != 0) {
+    if (!j) {
         log_error("out of memory");
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
                row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "out of memory",
@@ -429,14 +451,6 @@ static struct account *next_ready(struct sched *s, mono_ms now, mono_ms *wake)
     return NULL;
 }
 
-static void deactivate_at(struct sched *s, size_t i)
-{
-    s->active[i]->active = 0;
-    s->active[i] = s->active[--s->active_n];
-    if (s->rr >= s->active_n)
-        s->rr = 0;
-}
-
 /* Everything not finished becomes not_attempted; the input is read to its end. */
 static void drain_unfinished(struct sched *s)
 {
@@ -452,7 +466,6 @@ static void drain_unfinished(struct sched *s)
         struct job *j;
         while ((j = dequeue(s, a)) != NULL)
             finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
-        deactivate_at(s, 0);
     }
     if (s->stop != STOP_WRITE)
         while (read_one(s))
@@ -482,18 +495,15 @@ static void dispatch(struct sched *s)
     if (s->stop == STOP_NONE) {
         while (s->delayed_n && s->delayed[0]->due <= now) {
             struct job *j = heap_pop(s);
-            if (activate(s, j->acct) != 0) {
-                finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "out of memory", NULL);
-                stop_run(s, STOP_FATAL);
-                break;
-            }
-            enqueue(s, j, 1);
+            if (j->acct->stopped)
+                finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped",
+                       j->acct->stopped);
+            else
+                enqueue(s, j, 1);
         }
         refill(s);
     }
     while (s->stop == STOP_NONE && http_busy(s->http) < s->cfg->concurrency) {
-        while (s->active_n && s->active[s->rr % s->active_n]->queued == 0)
-            deactivate_at(s, s->rr % s->active_n);
         if (!s->active_n)
             break;
         mono_ms tfree = window_next_free(&s->token_win, now);
@@ -504,8 +514,11 @@ static void dispatch(struct sched *s)
         struct account *a = next_ready(s, now, &wake);
         if (!a)
             break;
+        size_t served = s->rr;
         send_job(s, dequeue(s, a), now);
-        s->rr = s->active_n ? (s->rr + 1) % s->active_n : 0;
+        /* If the account emptied, another took its place at this index. */
+        if (a->active && s->active_n)
+            s->rr = (served + 1) % s->active_n;
         refill(s);
     }
     if (s->stop == STOP_NONE && s->delayed_n && s->delayed[0]->due < wake)
@@ -515,6 +528,21 @@ static void dispatch(struct sched *s)
     else
         uv_timer_stop(&s->wake);
     check_finished(s);
+}
+
+/* The account is blocked or needs re-authentication: nothing more is sent for it.
+ * Its queued rows are recorded now; rows still backing off or unread are recorded
+ * as they come up. Other accounts carry on. */
+static void stop_account(struct sched *s, struct account *a, const char *reason,
+                         const char *error)
+{
+    if (a->stopped)
+        return;
+    a->stopped = reason;
+    log_error("account '%s': %s; its rows go to the retry log", a->id, error);
+    struct job *j;
+    while ((j = dequeue(s, a)) != NULL)
+        finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped", reason);
 }
 
 /* ---- completions ------------------------------------------------------- */
@@ -581,6 +609,9 @@ static void on_done(struct transfer *t, void *ctx)
         break;
     }
     case ACT_STOP_ACCOUNT:
+        finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, error, v.reason);
+        stop_account(s, a, v.reason, error);
+        break;
     case ACT_STOP_RUN:
         finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, error, v.reason);
         if (s->stop == STOP_NONE) {
