@@ -1,0 +1,189 @@
+/* request.c: URL, JSON body and Idempotency-Key of one removal request.
+ *
+ * Everything is written into caller-owned growable buffers so one buffer can be
+ * reused across thousands of rows. The body goes through cJSON rather than
+ * hand-written escaping so that any bytes a CSV cell can hold come out as valid
+ * JSON. The idempotency key hashes length-prefixed fields: with plain
+ * concatenation ("ab","c") and ("a","bc") would share a key. */
+#include "request.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+
+#define BUF_MIN_CAP 64
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->p != NULL)
+        b->p[0] = '\0';
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+/* Makes room for extra more bytes plus the NUL. Returns 0 or -1. */
+static int buf_reserve(struct buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - 1 - b->len)
+        return -1;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap < BUF_MIN_CAP ? BUF_MIN_CAP : b->cap;
+    /* Doubling keeps appends amortised O(1); fall back to the exact size when
+     * doubling would overflow. */
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int buf_append(struct buf *b, const char *s, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
+    if (n > 0)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* RFC 3986 section 2.3: these never need encoding. */
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+int url_encode_append(struct buf *b, const char *s, size_t n)
+{
+    static const char hexd[] = "0123456789ABCDEF";  /* upper case, as 3986 recommends */
+    /* Reserving the worst case up front means one allocation per call. */
+    if (n > (SIZE_MAX - 1) / 3 || buf_reserve(b, 3 * n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c)) {
+            b->p[b->len++] = (char)c;
+        } else {
+            b->p[b->len++] = '%';
+            b->p[b->len++] = hexd[c >> 4];
+            b->p[b->len++] = hexd[c & 0x0f];
+        }
+    }
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int request_url(struct buf *b, const char *base, const char *path, const char *account)
+{
+    static const char query[] = "?integrated_account_id=";
+    if (base == NULL || path == NULL || account == NULL)
+        return -1;
+    buf_reset(b);
+    size_t blen = strlen(base);
+    /* Drop every trailing '/', so "https://h/" and "https://h" join the path
+     * the same way and "//" never appears at the seam. */
+    while (blen > 0 && base[blen - 1] == '/')
+        blen--;
+    if (buf_append(b, base, blen) != 0)
+        return -1;
+    if (path[0] != '\0' && path[0] != '/' && buf_append(b, "/", 1) != 0)
+        return -1;
+    if (buf_append(b, path, strlen(path)) != 0 ||
+        buf_append(b, query, sizeof query - 1) != 0 ||
+        url_encode_append(b, account, strlen(account)) != 0)
+        return -1;
+    return 0;
+}
+
+int request_body(struct buf *b, const char *group_id, const char *user_id,
+                 const char *remote_data)
+{
+    if (group_id == NULL || user_id == NULL)
+        return -1;
+
+    cJSON *rd;
+    if (remote_data == NULL) {
+        rd = cJSON_CreateObject();
+    } else {
+        /* require_null_terminated: trailing text after the object is an error,
+         * not something to drop silently. */
+        const char *end = NULL;
+        rd = cJSON_ParseWithOpts(remote_data, &end, 1);
+        if (rd != NULL && !cJSON_IsObject(rd)) {
+            cJSON_Delete(rd);
+            return -1;
+        }
+    }
+    if (rd == NULL)
+        return -1;  /* not JSON, or out of memory */
+
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL) {
+        cJSON_Delete(rd);
+        return -1;
+    }
+    if (cJSON_AddStringToObject(root, "group_id", group_id) == NULL ||
+        cJSON_AddStringToObject(root, "user_id", user_id) == NULL) {
+        cJSON_Delete(rd);
+        cJSON_Delete(root);
+        return -1;
+    }
+    if (!cJSON_AddItemToObject(root, "remote_data", rd)) {
+        cJSON_Delete(rd);
+        cJSON_Delete(root);
+        return -1;
+    }
+    /* rd now belongs to root. */
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (text == NULL)
+        return -1;
+    buf_reset(b);
+    int rc = buf_append(b, text, strlen(text));
+    cJSON_free(text);
+    return rc;
+}
+
+/* Feeds a field as an 8-byte big-endian length followed by its bytes. NULL is
+ * hashed as the empty string. */
+static void hash_field(struct sha256 *s, const char *v)
+{
+    uint64_t n = v != NULL ? (uint64_t)strlen(v) : 0;
+    unsigned char len[8];
+    for (unsigned i = 0; i < 8; i++)
+        len[i] = (unsigned char)(n >> (56 - 8 * i));
+    sha256_update(s, len, sizeof len);
+    if (n > 0)
+        sha256_update(s, v, (size_t)n);
+}
+
+void idempotency_key(char out[IDEMPOTENCY_KEY_LEN + 1], const char *method,
+                     const char *account, const char *group_id, const char *user_id)
+{
+    struct sha256 s;
+    unsigned char d[32];
+    sha256_init(&s);
+    hash_field(&s, method);
+    hash_field(&s, account);
+    hash_field(&s, group_id);
+    hash_field(&s, user_id);
+    sha256_final(&s, d);
+    sha256_hex(d, out);
+}

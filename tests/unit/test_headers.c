@@ -1,0 +1,723 @@
+/* test_headers.c: rate-limit hints from response headers, every accepted form
+ * and the bad values that must be ignored. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "headers.h"
+
+#define NOW 1700000000.0  /* a fixed wall clock: 2023-11-14 */
+
+static void feed(struct rl_hints *h, const char *name, const char *value)
+{
+    hints_feed(h, name, strlen(name), value, strlen(value), NOW);
+}
+
+static void line(struct rl_hints *h, const char *l)
+{
+    hints_feed_line(h, l, strlen(l), NOW);
+}
+
+static int date(const char *s, double *out)
+{
+    return parse_http_date(s, strlen(s), out);
+}
+
+static int retry_after(const char *s, double now, double *out)
+{
+    return parse_retry_after(s, strlen(s), now, out);
+}
+
+/* ---- Retry-After -------------------------------------------------------- */
+
+static void test_retry_after_delta_seconds(void **state)
+{
+    (void)state;
+    double s = -1;
+    assert_int_equal(retry_after("120", NOW, &s), 0);
+    assert_true(s == 120.0);
+    assert_int_equal(retry_after("0", NOW, &s), 0);
+    assert_true(s == 0.0);
+}
+
+static void test_retry_after_spaces_and_crlf(void **state)
+{
+    (void)state;
+    double s = -1;
+    assert_int_equal(retry_after("  120 \r\n", NOW, &s), 0);
+    assert_true(s == 120.0);
+}
+
+static void test_retry_after_future_date(void **state)
+{
+    (void)state;
+    double s = -1;
+    /* 1445412480 is Wed, 21 Oct 2015 07:28:00 GMT */
+    assert_int_equal(retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412480.0 - 30, &s), 0);
+    assert_true(s == 30.0);
+}
+
+static void test_retry_after_past_date_is_zero(void **state)
+{
+    (void)state;
+    double s = -1;
+    assert_int_equal(retry_after("Wed, 21 Oct 2015 07:28:00 GMT", NOW, &s), 0);
+    assert_true(s == 0.0);
+}
+
+static void test_retry_after_rejects_bad_values(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "   ", "-5", "+5", "abc", "1e999", "1.5", "12 34", "120s", "0x10",
+        "inf", "NaN", "9999999999999" /* 13 digits */, "99999999999999999999999",
+        "Wed, 21 Oct 2015 07:28:00", "tomorrow",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double s = 12345;
+        assert_int_equal(retry_after(bad[i], NOW, &s), -1);
+        assert_true(s == 12345);  /* untouched */
+    }
+}
+
+static void test_retry_after_largest_accepted(void **state)
+{
+    (void)state;
+    double s = 0;
+    assert_int_equal(retry_after("999999999999", NOW, &s), 0);
+    assert_true(s == 999999999999.0);
+}
+
+/* ---- HTTP dates --------------------------------------------------------- */
+
+static void test_date_three_forms_agree(void **state)
+{
+    (void)state;
+    double a = 0, b = 0, c = 0;
+    assert_int_equal(date("Sun, 06 Nov 1994 08:49:37 GMT", &a), 0);
+    assert_int_equal(date("Sunday, 06-Nov-94 08:49:37 GMT", &b), 0);
+    assert_int_equal(date("Sun Nov  6 08:49:37 1994", &c), 0);
+    assert_true(a == 784111777.0);
+    assert_true(b == 784111777.0);
+    assert_true(c == 784111777.0);
+}
+
+static void test_date_asctime_two_digit_day(void **state)
+{
+    (void)state;
+    double t = 0;
+    assert_int_equal(date("Wed Nov 16 08:49:37 1994", &t), 0);
+    assert_true(t == 784111777.0 + 10 * 86400.0);
+}
+
+static void test_date_epoch_and_before(void **state)
+{
+    (void)state;
+    double t = 1;
+    assert_int_equal(date("Thu, 01 Jan 1970 00:00:00 GMT", &t), 0);
+    assert_true(t == 0.0);
+    assert_int_equal(date("Wed, 31 Dec 1969 23:59:59 GMT", &t), 0);
+    assert_true(t == -1.0);
+}
+
+static void test_date_leap_years(void **state)
+{
+    (void)state;
+    double t = 0;
+    assert_int_equal(date("Thu, 29 Feb 2024 12:00:00 GMT", &t), 0);
+    assert_true(t == 1709208000.0);
+    assert_int_equal(date("Tue, 29 Feb 2000 00:00:00 GMT", &t), 0);
+    assert_true(t == 951782400.0);
+    assert_int_equal(date("Wed, 29 Feb 2023 00:00:00 GMT", &t), -1);
+    assert_int_equal(date("Thu, 29 Feb 1900 00:00:00 GMT", &t), -1);
+}
+
+static void test_date_far_future(void **state)
+{
+    (void)state;
+    double t = 0;
+    assert_int_equal(date("Fri, 31 Dec 9999 23:59:59 GMT", &t), 0);
+    assert_true(t == 253402300799.0);
+}
+
+static void test_date_leap_second_accepted(void **state)
+{
+    (void)state;
+    double t = 0;
+    assert_int_equal(date("Sat, 31 Dec 2016 23:59:60 GMT", &t), 0);
+    assert_true(t == 1483228800.0);
+}
+
+static void test_date_rfc850_year_pivot(void **state)
+{
+    (void)state;
+    double t = 0;
+    assert_int_equal(date("Tuesday, 01-Jan-69 00:00:00 GMT", &t), 0);
+    assert_true(t == 3124224000.0);  /* 2069 */
+    assert_int_equal(date("Thursday, 01-Jan-70 00:00:00 GMT", &t), 0);
+    assert_true(t == 0.0);           /* 1970 */
+}
+
+static void test_date_names_case_insensitive(void **state)
+{
+    (void)state;
+    double t = 0;
+    assert_int_equal(date("SUN, 06 NOV 1994 08:49:37 gmt", &t), 0);
+    assert_true(t == 784111777.0);
+}
+
+static void test_date_rejects_malformed(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "Sun",
+        "Sun, 06 Nov 1994 08:49:37",          /* no zone */
+        "Sun, 06 Nov 1994 08:49:37 UTC",      /* wrong zone */
+        "Sun, 06 Nov 1994 08:49:37 GMT junk",
+        "Sun, 6 Nov 1994 08:49:37 GMT",       /* one-digit day */
+        "Sun, 06 Nvm 1994 08:49:37 GMT",
+        "Sun, 32 Oct 1994 08:49:37 GMT",
+        "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Sun, 31 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 06 Nov 1994 08:60:00 GMT",
+        "Sun, 06 Nov 1994 08:49:61 GMT",
+        "Sun, 06 Nov 94 08:49:37 GMT",        /* two-digit year in IMF */
+        "Xyz, 06 Nov 1994 08:49:37 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sunday, 06 Nov 94 08:49:37 GMT",
+        "Sun Nov 6 08:49:37 1994",            /* asctime day needs padding */
+        "Sun Nov  6 08:49:37 94",
+        "Sun, 06 Nov 1899 08:49:37 GMT",      /* before the range kept */
+        "1994-11-06T08:49:37Z",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double t = 777;
+        assert_int_equal(date(bad[i], &t), -1);
+        assert_true(t == 777);
+    }
+}
+
+static void test_date_counted_not_terminated(void **state)
+{
+    (void)state;
+    /* The length is honoured: the trailing digits are outside the value. */
+    const char *s = "Sun, 06 Nov 1994 08:49:37 GMT999";
+    double t = 0;
+    assert_int_equal(parse_http_date(s, strlen(s) - 3, &t), 0);
+    assert_true(t == 784111777.0);
+}
+
+/* ---- hints_feed: Retry-After and names ---------------------------------- */
+
+static void test_feed_retry_after_any_case(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "Retry-After", "retry-after", "RETRY-AFTER", "rEtRy-AfTeR" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        struct rl_hints h;
+        hints_init(&h);
+        feed(&h, names[i], "7");
+        assert_true(h.has_retry_after);
+        assert_true(h.retry_after_s == 7.0);
+    }
+}
+
+static void test_feed_retry_after_date(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    /* NOW + 90 s is Tue, 14 Nov 2023 22:14:50 GMT */
+    feed(&h, "Retry-After", "Tue, 14 Nov 2023 22:14:50 GMT");
+    assert_true(h.has_retry_after);
+    assert_true(h.retry_after_s == 90.0);
+}
+
+static void test_feed_unknown_header_ignored(void **state)
+{
+    (void)state;
+    struct rl_hints h, zero;
+    hints_init(&h);
+    hints_init(&zero);
+    feed(&h, "Content-Length", "5");
+    feed(&h, "x-retry-after", "5");
+    feed(&h, "retry-afterx", "5");
+    assert_memory_equal(&h, &zero, sizeof h);
+}
+
+/* ---- ratelimit-* (Truto's normalised fields) --------------------------- */
+
+static void test_ratelimit_limit_with_window(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-limit", "110;w=10");
+    assert_true(h.has_limit);
+    assert_int_equal(h.limit, 110);
+    assert_true(h.has_window);
+    assert_true(h.window_s == 10.0);
+}
+
+static void test_ratelimit_limit_plain(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "RateLimit-Limit", "100");
+    assert_true(h.has_limit);
+    assert_int_equal(h.limit, 100);
+    assert_false(h.has_window);
+}
+
+static void test_ratelimit_limit_policy_list(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-limit", "10, 10;w=1, 50;w=60");
+    assert_int_equal(h.limit, 10);
+    assert_true(h.has_window);
+    assert_true(h.window_s == 1.0);
+}
+
+static void test_ratelimit_limit_with_other_params(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-limit", "110; w=10; comment=\"per app\"; burst");
+    assert_int_equal(h.limit, 110);
+    assert_true(h.window_s == 10.0);
+}
+
+static void test_ratelimit_remaining(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-remaining", " 109 \r\n");
+    assert_true(h.has_remaining);
+    assert_int_equal(h.remaining, 109);
+    feed(&h, "ratelimit-remaining", "0");
+    assert_int_equal(h.remaining, 0);
+}
+
+static void test_ratelimit_reset_delta(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-reset", "60");
+    assert_true(h.has_reset);
+    assert_true(h.reset_s == 60.0);
+    feed(&h, "ratelimit-reset", "2.5");
+    assert_true(h.reset_s == 2.5);
+}
+
+static void test_ratelimit_reset_epoch(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-reset", "1700000030");
+    assert_true(h.has_reset);
+    assert_true(h.reset_s == 30.0);
+}
+
+static void test_ratelimit_reset_epoch_in_past_is_zero(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-reset", "1600000000");
+    assert_true(h.has_reset);
+    assert_true(h.reset_s == 0.0);
+}
+
+static void test_ratelimit_reset_threshold(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    /* exactly 1e9 is still a (very long) delta; one more is an epoch time */
+    feed(&h, "ratelimit-reset", "1000000000");
+    assert_true(h.reset_s == 1e9);
+    feed(&h, "ratelimit-reset", "1000000001");
+    assert_true(h.reset_s == 0.0);
+}
+
+static void test_ratelimit_bad_values_ignored(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", " ", "-1", "+1", "abc", "1e999", "99999999999999999999", "5 apples", "5,",
+        ",5", "5;", "5;w", "0x5", "inf", "5;w=-1", "5;w=0", "5;W=abc", "\"5\"", "1.",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rl_hints h, zero;
+        hints_init(&h);
+        hints_init(&zero);
+        feed(&h, "ratelimit-limit", bad[i]);
+        feed(&h, "ratelimit-remaining", bad[i]);
+        feed(&h, "ratelimit-reset", bad[i]);
+        assert_memory_equal(&h, &zero, sizeof h);
+    }
+}
+
+static void test_remaining_and_limit_must_be_integers(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-remaining", "1.5");
+    feed(&h, "ratelimit-limit", "10.5;w=1");
+    assert_false(h.has_remaining);
+    assert_false(h.has_limit);
+    assert_false(h.has_window);
+}
+
+static void test_bad_value_keeps_earlier_good_one(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-remaining", "4");
+    feed(&h, "ratelimit-remaining", "-1");
+    assert_true(h.has_remaining);
+    assert_int_equal(h.remaining, 4);
+    feed(&h, "Retry-After", "3");
+    feed(&h, "Retry-After", "soon");
+    assert_true(h.retry_after_s == 3.0);
+}
+
+/* ---- Okta x-rate-limit-* ----------------------------------------------- */
+
+static void test_okta_headers(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "X-Rate-Limit-Limit", "600");
+    feed(&h, "X-Rate-Limit-Remaining", "0");
+    feed(&h, "X-Rate-Limit-Reset", "1700000045");
+    assert_int_equal(h.limit, 600);
+    assert_true(h.has_remaining);
+    assert_int_equal(h.remaining, 0);
+    assert_true(h.reset_s == 45.0);
+}
+
+static void test_x_ratelimit_variant(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "X-RateLimit-Remaining", "12");
+    feed(&h, "X-RateLimit-Reset", "9");
+    assert_int_equal(h.remaining, 12);
+    assert_true(h.reset_s == 9.0);
+}
+
+/* ---- IETF RateLimit and RateLimit-Policy -------------------------------- */
+
+static void test_ietf_ratelimit(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "RateLimit", "\"default\";r=50;t=30");
+    assert_true(h.has_remaining);
+    assert_int_equal(h.remaining, 50);
+    assert_true(h.has_reset);
+    assert_true(h.reset_s == 30.0);
+}
+
+static void test_ietf_ratelimit_token_name_and_extra_params(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit", "default;r=3;t=4;pk=:cHJvamVjdDEyMw==:");
+    assert_int_equal(h.remaining, 3);
+    assert_true(h.reset_s == 4.0);
+}
+
+static void test_ietf_ratelimit_most_constrained_policy(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "RateLimit", "\"burst\";r=5;t=1, \"day\";r=0;t=3600");
+    assert_int_equal(h.remaining, 0);
+    assert_true(h.reset_s == 3600.0);
+}
+
+static void test_ietf_ratelimit_tie_takes_longest_reset(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "RateLimit", "\"a\";r=0;t=10, \"b\";r=0;t=20, \"c\";r=0;t=15");
+    assert_int_equal(h.remaining, 0);
+    assert_true(h.reset_s == 20.0);
+}
+
+static void test_ietf_ratelimit_without_t(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "RateLimit", "\"default\";r=7");
+    assert_int_equal(h.remaining, 7);
+    assert_false(h.has_reset);
+}
+
+static void test_ietf_ratelimit_malformed_ignored(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\"default\";t=30",           /* no r */
+        "\"default\";r=-1;t=30",
+        "\"default\";r=1.5;t=30",
+        "\"default\";r=5;t=-3",
+        "\"default\";r;t=3",
+        "\"default;r=5;t=3",          /* unterminated string */
+        "\"default\";r=5;t=3,",
+        "\"a\";r=5, garbage here",
+        "50",                         /* bare number is not a policy name */
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rl_hints h, zero;
+        hints_init(&h);
+        hints_init(&zero);
+        feed(&h, "RateLimit", bad[i]);
+        assert_memory_equal(&h, &zero, sizeof h);
+    }
+}
+
+static void test_ietf_policy(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "RateLimit-Policy", "\"default\";q=100;w=10");
+    assert_true(h.has_limit);
+    assert_int_equal(h.limit, 100);
+    assert_true(h.has_window);
+    assert_true(h.window_s == 10.0);
+}
+
+static void test_ietf_policy_first_of_several(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-policy", "\"burst\";q=100;w=60, \"daily\";q=1000;w=86400");
+    assert_int_equal(h.limit, 100);
+    assert_true(h.window_s == 60.0);
+}
+
+static void test_ietf_policy_malformed_ignored(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\"default\";w=10", "\"default\";q=abc;w=10", "\"default\";q=10;w=0", "q=10",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rl_hints h;
+        hints_init(&h);
+        feed(&h, "RateLimit-Policy", bad[i]);
+        assert_false(h.has_limit);
+        assert_false(h.has_window);
+    }
+}
+
+/* ---- raw lines as libcurl delivers them -------------------------------- */
+
+static void test_line_crlf(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    line(&h, "Retry-After: 120\r\n");
+    assert_true(h.has_retry_after);
+    assert_true(h.retry_after_s == 120.0);
+}
+
+static void test_line_without_space_after_colon(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    line(&h, "ratelimit-remaining:3\r\n");
+    assert_int_equal(h.remaining, 3);
+}
+
+static void test_line_value_with_colons(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    line(&h, "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n");
+    assert_true(h.has_retry_after);
+    assert_true(h.retry_after_s == 0.0);  /* in the past of NOW */
+}
+
+static void test_line_status_and_blank_ignored(void **state)
+{
+    (void)state;
+    struct rl_hints h, zero;
+    hints_init(&h);
+    hints_init(&zero);
+    line(&h, "HTTP/1.1 429 Too Many Requests\r\n");
+    line(&h, "HTTP/2 503\r\n");
+    line(&h, "HTTP/1.1 503 Retry-After: 5\r\n");
+    line(&h, "\r\n");
+    line(&h, "");
+    line(&h, ": 5\r\n");
+    line(&h, " Retry-After: 5\r\n");      /* folded continuation */
+    line(&h, "Retry After: 5\r\n");
+    assert_memory_equal(&h, &zero, sizeof h);
+}
+
+static void test_line_length_is_honoured(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    const char *l = "Retry-After: 1234";
+    hints_init(&h);
+    hints_feed_line(&h, l, strlen(l) - 2, NOW);
+    assert_true(h.retry_after_s == 12.0);
+}
+
+static void test_line_sequence_gives_wait(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    line(&h, "HTTP/1.1 200 OK\r\n");
+    line(&h, "Content-Type: application/json\r\n");
+    line(&h, "RateLimit-Remaining: 0\r\n");
+    line(&h, "RateLimit-Reset: 12\r\n");
+    line(&h, "\r\n");
+    assert_true(hints_wait_s(&h) == 12.0);
+}
+
+/* ---- hints_wait_s ------------------------------------------------------- */
+
+static void test_wait_none(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    assert_true(hints_wait_s(&h) == -1.0);
+}
+
+static void test_wait_retry_after_wins(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-remaining", "0");
+    feed(&h, "ratelimit-reset", "50");
+    feed(&h, "Retry-After", "5");
+    assert_true(hints_wait_s(&h) == 5.0);
+}
+
+static void test_wait_retry_after_zero_is_a_wait(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "Retry-After", "0");
+    assert_true(hints_wait_s(&h) == 0.0);
+}
+
+static void test_wait_reset_only_when_exhausted(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-reset", "50");
+    assert_true(hints_wait_s(&h) == -1.0);  /* remaining unknown */
+    feed(&h, "ratelimit-remaining", "3");
+    assert_true(hints_wait_s(&h) == -1.0);  /* budget left */
+    feed(&h, "ratelimit-remaining", "0");
+    assert_true(hints_wait_s(&h) == 50.0);
+}
+
+static void test_wait_exhausted_without_reset(void **state)
+{
+    (void)state;
+    struct rl_hints h;
+    hints_init(&h);
+    feed(&h, "ratelimit-remaining", "0");
+    assert_true(hints_wait_s(&h) == -1.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_after_delta_seconds),
+        cmocka_unit_test(test_retry_after_spaces_and_crlf),
+        cmocka_unit_test(test_retry_after_future_date),
+        cmocka_unit_test(test_retry_after_past_date_is_zero),
+        cmocka_unit_test(test_retry_after_rejects_bad_values),
+        cmocka_unit_test(test_retry_after_largest_accepted),
+        cmocka_unit_test(test_date_three_forms_agree),
+        cmocka_unit_test(test_date_asctime_two_digit_day),
+        cmocka_unit_test(test_date_epoch_and_before),
+        cmocka_unit_test(test_date_leap_years),
+        cmocka_unit_test(test_date_far_future),
+        cmocka_unit_test(test_date_leap_second_accepted),
+        cmocka_unit_test(test_date_rfc850_year_pivot),
+        cmocka_unit_test(test_date_names_case_insensitive),
+        cmocka_unit_test(test_date_rejects_malformed),
+        cmocka_unit_test(test_date_counted_not_terminated),
+        cmocka_unit_test(test_feed_retry_after_any_case),
+        cmocka_unit_test(test_feed_retry_after_date),
+        cmocka_unit_test(test_feed_unknown_header_ignored),
+        cmocka_unit_test(test_ratelimit_limit_with_window),
+        cmocka_unit_test(test_ratelimit_limit_plain),
+        cmocka_unit_test(test_ratelimit_limit_policy_list),
+        cmocka_unit_test(test_ratelimit_limit_with_other_params),
+        cmocka_unit_test(test_ratelimit_remaining),
+        cmocka_unit_test(test_ratelimit_reset_delta),
+        cmocka_unit_test(test_ratelimit_reset_epoch),
+        cmocka_unit_test(test_ratelimit_reset_epoch_in_past_is_zero),
+        cmocka_unit_test(test_ratelimit_reset_threshold),
+        cmocka_unit_test(test_ratelimit_bad_values_ignored),
+        cmocka_unit_test(test_remaining_and_limit_must_be_integers),
+        cmocka_unit_test(test_bad_value_keeps_earlier_good_one),
+        cmocka_unit_test(test_okta_headers),
+        cmocka_unit_test(test_x_ratelimit_variant),
+        cmocka_unit_test(test_ietf_ratelimit),
+        cmocka_unit_test(test_ietf_ratelimit_token_name_and_extra_params),
+        cmocka_unit_test(test_ietf_ratelimit_most_constrained_policy),
+        cmocka_unit_test(test_ietf_ratelimit_tie_takes_longest_reset),
+        cmocka_unit_test(test_ietf_ratelimit_without_t),
+        cmocka_unit_test(test_ietf_ratelimit_malformed_ignored),
+        cmocka_unit_test(test_ietf_policy),
+        cmocka_unit_test(test_ietf_policy_first_of_several),
+        cmocka_unit_test(test_ietf_policy_malformed_ignored),
+        cmocka_unit_test(test_line_crlf),
+        cmocka_unit_test(test_line_without_space_after_colon),
+        cmocka_unit_test(test_line_value_with_colons),
+        cmocka_unit_test(test_line_status_and_blank_ignored),
+        cmocka_unit_test(test_line_length_is_honoured),
+        cmocka_unit_test(test_line_sequence_gives_wait),
+        cmocka_unit_test(test_wait_none),
+        cmocka_unit_test(test_wait_retry_after_wins),
+        cmocka_unit_test(test_wait_retry_after_zero_is_a_wait),
+        cmocka_unit_test(test_wait_reset_only_when_exhausted),
+        cmocka_unit_test(test_wait_exhausted_without_reset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
