@@ -45,6 +45,7 @@ struct account {
     char *id;
     size_t id_len;
     struct window win;
+    struct adapt adapt;        /* lowers win's limit when the server pushes back */
     struct job *head, *tail;   /* queued, in input order (retries go first) */
     unsigned long queued;
     mono_ms paused_until;      /* the server said this account's window is spent */
@@ -163,6 +164,8 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
     memcpy(a->id, id, len);
     a->id[len] = '\0';
     a->id_len = len;
+    window_set_pacing(&a->win, 1);
+    adapt_init(&a->adapt, r->n, r->dur_ms, uv_now(s->loop));
     if (s->active_cap < s->acct_n + 1) {
         /* Room for every account, so that enqueue() can never fail. */
         size_t cap = s->active_cap ? s->active_cap * 2 : 16;
@@ -580,12 +583,31 @@ static void on_done(struct transfer *t, void *ctx)
               j->line, t->url.p, t->body.p, t->http_status, error[0] ? " " : "", error,
               t->latency_ms, j->attempts);
 
-    if (t->http_status == 429)
+    if (t->http_status == 429) {
         s->counts.http429++;
+        window_set_limit(&a->win, adapt_on_429(&a->adapt, now));
+    } else if (t->http_status > 0) {
+        if (t->hints.has_limit) {
+            /* The server's stated limit, scaled to our window length. */
+            double per = (double)t->hints.limit;
+            if (t->hints.has_window && t->hints.window_s > 0)
+                per = per * (double)a->adapt.dur / (t->hints.window_s * 1000.0);
+            adapt_on_server_limit(&a->adapt, (long)per, now);
+        }
+        window_set_limit(&a->win, adapt_on_accepted(&a->adapt, now));
+    }
     double wait_s = hints_wait_s(&t->hints);
-    if (wait_s > 0 && (t->http_status == 429 || t->http_status == 503 ||
-                       (t->hints.has_remaining && t->hints.remaining == 0))) {
+    if (wait_s > 0) {
         mono_ms until = now + (mono_ms)(wait_s * 1000.0);
+        /* "Nothing remaining, resets in N s" (whole seconds, rounded up) after a
+         * success: when our own window already holds this account back until about
+         * then, it agrees with the server and a pause would only waste the rest of
+         * the window. Only a server that counts sends we did not make (another
+         * client on the same account) needs the pause. */
+        int told_to_wait = t->hints.has_retry_after || t->http_status == 429 ||
+                           t->http_status == 503;
+        if (!told_to_wait && window_next_free(&a->win, now) + 1000 >= until)
+            until = 0;
         if (until > a->paused_until)
             a->paused_until = until;
     }
@@ -670,6 +692,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         free(s);
         return NULL;
     }
+    window_set_pacing(&s->token_win, 1);
     struct http_opts ho = {
         .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
         .pool = cfg->concurrency, .on_done = on_done, .ctx = s,
