@@ -7,6 +7,10 @@
  * the previous row ended. */
 #include "csvin.h"
 
+#include <unistd.h>
+#include <errno.h>
+#include "sha256.h"
+
 #include <cjson/cJSON.h>
 #include <csv.h>
 #include <stdint.h>
@@ -25,15 +29,24 @@ struct field {
     int seen;              /* the row had this column */
 };
 
+#define CHUNK_MAIN (64 * 1024)   /* the first reader: one sequential pass */
+#define CHUNK_CURSOR (4 * 1024)  /* cursors: many open at once */
+
 struct csvin {
-    FILE *fp;
+    FILE *fp;              /* the source, or NULL for a cursor reading fd */
+    int fd;
+    off_t fd_off;          /* a cursor's next pread offset */
     char *name;
     char *default_account;
     struct csv_parser parser;
     unsigned char sep;
+    struct sha256 *hash;   /* optional: every byte read goes in */
 
-    char chunk[64 * 1024];
-    size_t chunk_len, chunk_pos;
+    char *chunk;
+    size_t chunk_cap, chunk_len, chunk_pos;
+    off_t chunk_off;       /* input offset of chunk[0] */
+    off_t row_off;         /* offset where the current row began */
+    off_t ready_off;
     int eof_read;          /* fread reached the end */
     int state;             /* 0 reading, 1 ended, -1 failed */
     int started;           /* first chunk seen: BOM and separator handled */
@@ -137,6 +150,7 @@ static void on_row(int term, void *data)
         c->row_ready = 1;
     }
     c->ready_line = c->row_start;
+    c->ready_off = c->row_off;
     c->row_start = 0;
     c->field_idx = 0;
     c->row_nonempty = 0;
@@ -187,15 +201,30 @@ static int fail(struct csvin *c, const char *what, unsigned long line)
 
 static int refill(struct csvin *c)
 {
-    size_t n = fread(c->chunk, 1, sizeof c->chunk, c->fp);
-    if (n == 0) {
-        if (ferror(c->fp))
+    size_t n;
+    c->chunk_off += (off_t)c->chunk_len;
+    if (c->fp) {
+        n = fread(c->chunk, 1, c->chunk_cap, c->fp);
+        if (n == 0 && ferror(c->fp))
             return fail(c, "read error", 0);
-        c->eof_read = 1;
-        return 0;
+    } else {
+        ssize_t r;
+        do
+            r = pread(c->fd, c->chunk, c->chunk_cap, c->fd_off);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return fail(c, "read error", 0);
+        n = (size_t)r;
+        c->fd_off += (off_t)n;
     }
     c->chunk_len = n;
     c->chunk_pos = 0;
+    if (n == 0) {
+        c->eof_read = 1;
+        return 0;
+    }
+    if (c->hash)
+        sha256_update(c->hash, c->chunk, n);
     if (!c->started) {
         c->started = 1;
         if (n >= 3 && memcmp(c->chunk, "\xEF\xBB\xBF", 3) == 0)
@@ -233,8 +262,10 @@ static int pump(struct csvin *c)
         size_t n = i < rem ? i + 1 : rem;
         char term = i < rem ? s[i] : 0;
 
-        if (c->row_start == 0 && !is_blank_piece(s, n))
+        if (c->row_start == 0 && !is_blank_piece(s, n)) {
             c->row_start = c->line;
+            c->row_off = c->chunk_off + (off_t)c->chunk_pos;
+        }
         if (csv_parse(&c->parser, s, n, on_field, on_row, c) != n)
             return fail(c, csv_error(&c->parser) == CSV_EPARSE
                                ? "stray quote (quote a field that holds quotes, and double them)"
@@ -329,12 +360,16 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
         return NULL;
     }
     c->fp = fp;
+    c->fd = -1;
     c->line = 1;
+    c->chunk_cap = CHUNK_MAIN;
+    c->chunk = malloc(c->chunk_cap);
     c->name = strdup(name);
     c->default_account = default_account && *default_account ? strdup(default_account) : NULL;
-    if (!c->name || (default_account && *default_account && !c->default_account) ||
+    if (!c->chunk || !c->name || (default_account && *default_account && !c->default_account) ||
         csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
         snprintf(err, errlen, "%s: out of memory", name);
+        free(c->chunk);
         free(c->name);
         free(c->default_account);
         free(c);
@@ -388,6 +423,7 @@ int csvin_next(struct csvin *c, struct csvin_row *row)
     struct field *a = &c->f[SLOT_ACCOUNT], *rd = &c->f[SLOT_REMOTE];
     memset(row, 0, sizeof *row);
     row->line = c->ready_line;
+    row->offset = c->ready_off;
     row->group_id = g->seen ? g->p : empty;
     row->group_len = g->seen ? g->len : 0;
     row->user_id = u->seen ? u->p : empty;
@@ -416,6 +452,46 @@ int csvin_next(struct csvin *c, struct csvin_row *row)
     return 1;
 }
 
+struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
+                           unsigned long line, char *err, size_t errlen)
+{
+    struct csvin *c = calloc(1, sizeof *c);
+    if (!c)
+        goto oom;
+    c->fd = fd;
+    c->fd_off = offset;
+    c->chunk_off = offset;
+    c->line = line;
+    c->started = 1;
+    c->header_done = 1;
+    c->sep = tmpl->sep;
+    memcpy(c->have, tmpl->have, sizeof c->have);
+    c->ncols = c->colcap = tmpl->ncols;
+    c->chunk_cap = CHUNK_CURSOR;
+    c->chunk = malloc(c->chunk_cap);
+    c->colmap = malloc((tmpl->ncols ? tmpl->ncols : 1) * sizeof *c->colmap);
+    c->name = strdup(tmpl->name);
+    if (tmpl->default_account)
+        c->default_account = strdup(tmpl->default_account);
+    if (!c->chunk || !c->colmap || !c->name || (tmpl->default_account && !c->default_account) ||
+        csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        free(c->chunk);
+        free(c->colmap);
+        free(c->name);
+        free(c->default_account);
+        free(c);
+        goto oom;
+    }
+    memcpy(c->colmap, tmpl->colmap, tmpl->ncols * sizeof *c->colmap);
+    csv_set_delim(&c->parser, c->sep);
+    return c;
+oom:
+    snprintf(err, errlen, "%s: out of memory", tmpl->name);
+    return NULL;
+}
+
+void csvin_hash_into(struct csvin *c, struct sha256 *h) { c->hash = h; }
+
 const char *csvin_error(const struct csvin *c) { return c->errmsg; }
 int csvin_has_account_column(const struct csvin *c) { return c->have[SLOT_ACCOUNT]; }
 char csvin_separator(const struct csvin *c) { return (char)c->sep; }
@@ -428,6 +504,7 @@ void csvin_close(struct csvin *c)
     for (int i = 0; i < SLOT__COUNT; i++)
         free(c->f[i].p);
     free(c->colmap);
+    free(c->chunk);
     free(c->name);
     free(c->default_account);
     free(c);

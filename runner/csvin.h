@@ -15,11 +15,15 @@
 #define GROUPRM_CSVIN_H
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
+
+struct sha256;
 
 #define CSVIN_MAX_ID 1024  /* longest id accepted, in bytes */
 
 struct csvin_row {
     unsigned long line;      /* physical line where the row starts (header = 1) */
+    off_t offset;            /* byte offset of the row's first line in the input */
     const char *group_id;    /* NUL-terminated; "" when absent. Valid until the next */
     const char *user_id;     /* call to csvin_next or csvin_close. */
     const char *account;     /* the row's own account, else the default one, else "" */
@@ -40,6 +44,16 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
 /* 1: *row filled; 0: end of input; -1: the file is malformed or unreadable, see
  * csvin_error(). After 0 or -1, further calls return the same. */
 int csvin_next(struct csvin *c, struct csvin_row *row);
+
+/* A second reader over the same input, starting at a row boundary found by an
+ * earlier pass (offset and line from a csvin_row), with tmpl's header map,
+ * separator and default account. It reads through fd with pread (fd is not
+ * owned), with a small buffer, so many cursors can be open at once. */
+struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
+                           unsigned long line, char *err, size_t errlen);
+
+/* Feeds every byte read from now on into h (the input's hash). */
+void csvin_hash_into(struct csvin *c, struct sha256 *h);
 
 const char *csvin_error(const struct csvin *c);  /* "input.csv line 7: unclosed quote" */
 int csvin_has_account_column(const struct csvin *c);

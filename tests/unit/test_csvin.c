@@ -311,6 +311,56 @@ static void test_large_input_across_chunks(void **state)
     free(in);
 }
 
+/* A cursor opened at a row's recorded offset and line reads that row and the ones
+ * after it exactly as the first pass did, quoted newlines, CRs and BOM included. */
+static void test_cursor_resumes_at_recorded_rows(void **state)
+{
+    (void)state;
+    static const char in[] = "\xEF\xBB\xBFnote;group_id;user_id\r\n"
+                             "x;g1;u1\r\n"
+                             "\r\n"
+                             "\"a;\nb\";g2;\"u\n2\"\n"
+                             "y;g3;u3\r"
+                             "z;g4;u4";
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    assert_int_equal(fwrite(in, 1, sizeof in - 1, fp), sizeof in - 1);
+    rewind(fp);
+    char err[256];
+    struct csvin *c = csvin_open(fp, "in.csv", "acct", err, sizeof err);
+    assert_non_null(c);
+    struct csvin_row row;
+    off_t offs[4];
+    unsigned long lines[4];
+    char users[4][16];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(csvin_next(c, &row), 1);
+        offs[i] = row.offset;
+        lines[i] = row.line;
+        snprintf(users[i], sizeof users[i], "%s", row.user_id);
+    }
+    assert_int_equal(csvin_next(c, &row), 0);
+    assert_int_equal(lines[0], 2);
+    assert_int_equal(lines[1], 4);
+    assert_int_equal(lines[2], 7);
+    assert_int_equal(lines[3], 8);
+    for (int i = 0; i < 4; i++) {
+        struct csvin *cur = csvin_cursor(c, fileno(fp), offs[i], lines[i], err, sizeof err);
+        assert_non_null(cur);
+        for (int k = i; k < 4; k++) {
+            assert_int_equal(csvin_next(cur, &row), 1);
+            assert_int_equal(row.line, lines[k]);
+            assert_int_equal(row.offset, offs[k]);
+            assert_string_equal(row.user_id, users[k]);
+            assert_string_equal(row.account, "acct");
+        }
+        assert_int_equal(csvin_next(cur, &row), 0);
+        csvin_close(cur);
+    }
+    csvin_close(c);
+    fclose(fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_check_id),
         cmocka_unit_test(test_remote_data_column),
         cmocka_unit_test(test_large_input_across_chunks),
+        cmocka_unit_test(test_cursor_resumes_at_recorded_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
