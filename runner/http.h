@@ -48,6 +48,7 @@ struct http_opts {
     const char *user_agent;
     double timeout_s;
     unsigned pool;            /* transfers, = concurrency */
+    int multiplex;            /* https: wait for HTTP/2 multiplexing (PIPEWAIT) */
     void (*on_done)(struct transfer *t, void *ctx);
     void *ctx;
 };

@@ -161,7 +161,9 @@ static int run(const struct config *cfg)
     }
 
     uv_loop_init(&app.loop);
-    app.sched = sched_new(&app.loop, cfg, name, in, res, token, on_finished, &app, err,
+    struct stat st;
+    int fd = !from_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? fileno(fp) : -1;
+    app.sched = sched_new(&app.loop, cfg, name, in, fd, res, token, on_finished, &app, err,
                           sizeof err);
     memset(token, 0, strlen(token));
     if (!app.sched) {

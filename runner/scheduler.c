@@ -27,6 +27,14 @@
 
 struct account;
 
+/* A stretch of the input whose rows all belong to one account (invalid rows
+ * inside it included), found by the plan pass. */
+struct run {
+    off_t offset;              /* where its first row starts */
+    unsigned long line;        /* that row's line */
+    unsigned long rows;        /* rows in it */
+};
+
 struct job {
     struct job *next;          /* link in its account's queue */
     struct account *acct;
@@ -50,7 +58,13 @@ struct account {
     unsigned long queued;
     mono_ms paused_until;      /* the server said this account's window is spent */
     const char *stopped;       /* blocked or needs re-auth: its rows are not sent */
-    int active;                /* in sched.active; true exactly when queued > 0 */
+    int active;                /* in sched.active: has queued or unread rows */
+
+    struct run *runs;          /* by-account mode: where its rows lie in the input */
+    size_t nruns, runs_cap, run_next;
+    unsigned long run_left;    /* rows left in the run its cursor is in */
+    unsigned long rows_left;   /* rows not read yet */
+    struct csvin *cur;         /* reads its runs; open only while rows are left */
 };
 
 struct sched {
@@ -76,8 +90,13 @@ struct sched {
     unsigned long queued;      /* rows in account queues */
     unsigned long readahead;
 
-    int input_done;            /* csvin returned 0 or -1 */
+    int fd;                    /* the input, when it can be read again; else -1 */
+    struct csvin *seq;         /* sequential mode: the one reader */
+    int by_account;            /* the plan found runs: one cursor per account */
+    unsigned long planned;     /* rows counted by the plan pass */
+    int input_done;            /* nothing left to read sequentially */
     int input_failed;
+    int input_broken;          /* rows can no longer be read at all */
     enum stop_reason stop;
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
@@ -192,14 +211,26 @@ static void deactivate_at(struct sched *s, size_t i)
         s->rr = 0;
 }
 
-/* Queues a row on its account; the account joins the round-robin if it was idle. */
-static void enqueue(struct sched *s, struct job *j, int front)
+static void deactivate(struct sched *s, struct account *a)
 {
-    struct account *a = j->acct;
+    for (size_t i = 0; a->active && i < s->active_n; i++)
+        if (s->active[i] == a)
+            deactivate_at(s, i);
+}
+
+static void activate(struct sched *s, struct account *a)
+{
     if (!a->active) {
         s->active[s->active_n++] = a;
         a->active = 1;
     }
+}
+
+/* Queues a row on its account; the account joins the round-robin if it was idle. */
+static void enqueue(struct sched *s, struct job *j, int front)
+{
+    struct account *a = j->acct;
+    activate(s, a);
     if (front) {
         j->next = a->head;
         a->head = j;
@@ -223,17 +254,13 @@ static struct job *dequeue(struct sched *s, struct account *a)
     if (!j)
         return NULL;
     a->head = j->next;
-    if (!a->head) {
+    if (!a->head)
         a->tail = NULL;
-        for (size_t i = 0; i < s->active_n; i++)
-            if (s->active[i] == a) {
-                deactivate_at(s, i);
-                break;
-            }
-    }
     a->queued--;
     s->queued--;
     j->next = NULL;
+    if (!a->head && !a->rows_left)
+        deactivate(s, a);
     return j;
 }
 
@@ -347,23 +374,19 @@ static struct job *job_new(const struct csvin_row *row, struct account *a)
     return j;
 }
 
-/* Reads one row. Invalid rows are recorded at once. While stopping, valid rows are
- * recorded as not_attempted instead of queued. Returns 1 if a row was consumed. */
-static int read_one(struct sched *s)
+/* Reads one row from src and disposes of it: an invalid row is recorded; while
+ * stopping, or when its account is stopped, a valid row is not_attempted; else it
+ * is queued on its account. expect, when given, is the account the row must have
+ * (a cursor reads one account's runs). Returns 1 when a row was consumed, 0 at
+ * the end, -1 when the input cannot be read (logged). */
+static int take_row(struct sched *s, struct csvin *src, struct account *expect)
 {
-    if (s->input_done)
-        return 0;
     struct csvin_row row;
-    int r = csvin_next(s->in, &row);
-    if (r <= 0) {
-        s->input_done = 1;
-        if (r < 0) {
-            s->input_failed = 1;
-            log_error("%s", csvin_error(s->in));
-            log_error("no rows after that point are sent");
-        }
-        return 0;
-    }
+    int r = csvin_next(src, &row);
+    if (r < 0)
+        log_error("%s", csvin_error(src));
+    if (r <= 0)
+        return r;
     s->counts.rows++;
     if (row.invalid) {
         log_error("%s line %lu: %s", s->input_name, row.line, row.invalid);
@@ -371,38 +394,205 @@ static int read_one(struct sched *s)
                row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
         return 1;
     }
-    if (s->stop != STOP_NONE) {
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "run stopped",
-               NULL);
-        return 1;
+    struct account *a = expect ? expect : account_get(s, row.account, row.account_len);
+    if (expect && (row.account_len != a->id_len || memcmp(row.account, a->id, a->id_len))) {
+        log_error("%s line %lu: not the row read before: the input changed while grouprm "
+                  "was running", s->input_name, row.line);
+        return -1;
     }
-    struct account *a = account_get(s, row.account, row.account_len);
-    if (a && a->stopped) {
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "account stopped",
-               a->stopped);
-        return 1;
+    const char *why = s->stop != STOP_NONE ? "run stopped"
+                      : a && a->stopped    ? "account stopped"
+                                           : NULL;
+    struct job *j = NULL;
+    if (!why && a) {
+        j = job_new(&row, a);
+        if (!j)
+            why = "out of memory";
+    } else if (!a) {
+        why = "out of memory";
     }
-    struct job *j = a ? job_new(&row, a) : NULL;
-    if (!j) {
-        log_error("out of memory");
+    if (why) {
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, "out of memory",
-               NULL);
-        if (j)
-            job_free(j);
-        stop_run(s, STOP_FATAL);
+               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why,
+               a && a->stopped ? a->stopped : NULL);
+        if (!a || !j) {
+            if (strcmp(why, "out of memory") == 0) {
+                log_error("out of memory");
+                stop_run(s, STOP_FATAL);
+            }
+        }
         return 1;
     }
     enqueue(s, j, 0);
     return 1;
 }
 
+static void input_broke(struct sched *s)
+{
+    s->input_failed = 1;
+    s->input_broken = 1;
+    s->input_done = 1;
+    log_error("no rows after that point are sent");
+    stop_run(s, STOP_FATAL);
+}
+
+/* Sequential mode: keeps a bounded read-ahead queued. */
 static void refill(struct sched *s)
 {
-    while (s->stop == STOP_NONE && s->queued < s->readahead && read_one(s))
-        ;
+    while (!s->input_done && s->stop == STOP_NONE && s->queued < s->readahead) {
+        int r = take_row(s, s->seq, NULL);
+        if (r < 0)
+            input_broke(s);
+        else if (r == 0)
+            s->input_done = 1;
+    }
+}
+
+#define ACCOUNT_DEPTH 8  /* rows read ahead per account in by-account mode */
+
+/* By-account mode: reads the account's next rows from its own cursor until want
+ * are queued or none are left. */
+static void fill_account(struct sched *s, struct account *a, unsigned long want)
+{
+    while (a->rows_left && a->queued < want && !s->input_broken) {
+        if (a->run_left == 0) {
+            char err[300];
+            struct run *run = &a->runs[a->run_next++];
+            csvin_close(a->cur);
+            a->cur = csvin_cursor(s->in, s->fd, run->offset, run->line, err, sizeof err);
+            if (!a->cur) {
+                log_error("%s", err);
+                input_broke(s);
+                break;
+            }
+            a->run_left = run->rows;
+        }
+        int r = take_row(s, a->cur, a);
+        if (r <= 0) {
+            if (r == 0)
+                log_error("%s: ended early: the input changed while grouprm was running",
+                          s->input_name);
+            input_broke(s);
+            break;
+        }
+        a->run_left--;
+        a->rows_left--;
+    }
+    if (!a->rows_left || s->input_broken) {
+        csvin_close(a->cur);
+        a->cur = NULL;
+        if (!a->head)
+            deactivate(s, a);
+    }
+}
+
+#define MAX_RUNS (1u << 18)  /* beyond this the file is interleaved: read it in order */
+
+static int add_run(struct account *a, const struct csvin_row *row, unsigned long rows)
+{
+    if (a->nruns == a->runs_cap) {
+        size_t cap = a->runs_cap ? a->runs_cap * 2 : 1;
+        struct run *r = realloc(a->runs, cap * sizeof *r);
+        if (!r)
+            return -1;
+        a->runs = r;
+        a->runs_cap = cap;
+    }
+    a->runs[a->nruns++] = (struct run){row->offset, row->line, rows};
+    return 0;
+}
+
+/* The plan pass: one read of the whole input before anything is sent. It finds a
+ * malformed file before any request, counts the rows, and records where each
+ * account's rows lie, so that a file sorted by account can still be served to
+ * every account at once, each from its own cursor, with memory bounded by the
+ * number of accounts and not of rows. A file with more runs than MAX_RUNS is
+ * interleaved, and reading it in order is fair already. Returns 0, or -1 when
+ * the input is malformed (nothing is sent). */
+static int plan(struct sched *s)
+{
+    if (s->fd < 0) {
+        s->seq = s->in;  /* a pipe cannot be read twice */
+        return 0;
+    }
+    struct csvin_row row, first;
+    struct account *cur = NULL;
+    unsigned long leading = 0;  /* invalid rows before the first valid one */
+    size_t runs = 0;
+    int fallback = 0, r;
+    memset(&first, 0, sizeof first);
+    while ((r = csvin_next(s->in, &row)) == 1) {
+        if (s->planned++ == 0)
+            first = row;
+        if (fallback)
+            continue;
+        if (row.invalid) {
+            if (cur) {
+                cur->runs[cur->nruns - 1].rows++;
+                cur->rows_left++;
+            } else {
+                leading++;
+            }
+            continue;
+        }
+        struct account *a = account_get(s, row.account, row.account_len);
+        if (!a) {
+            log_error("out of memory");
+            return -1;
+        }
+        if (a != cur) {
+            if (runs == MAX_RUNS) {
+                fallback = 1;
+                continue;
+            }
+            if (add_run(a, cur ? &row : &first, 0) != 0) {
+                log_error("out of memory");
+                return -1;
+            }
+            runs++;
+            if (!cur) {
+                a->runs[0].rows = leading;
+                a->rows_left = leading;
+            }
+            cur = a;
+        }
+        a->runs[a->nruns - 1].rows++;
+        a->rows_left++;
+    }
+    if (r < 0) {
+        log_error("%s", csvin_error(s->in));
+        log_error("nothing was sent: fix the file and run again");
+        return -1;
+    }
+    if (fallback || !cur) {
+        /* Read in order from the first row, with a cursor on the same input. */
+        for (size_t i = 0; i < s->acct_cap; i++) {
+            struct account *a = s->accts[i];
+            if (a) {
+                free(a->runs);
+                a->runs = NULL;
+                a->nruns = a->runs_cap = 0;
+                a->rows_left = 0;
+            }
+        }
+        if (s->planned == 0) {
+            s->input_done = 1;
+            return 0;
+        }
+        char err[300];
+        s->seq = csvin_cursor(s->in, s->fd, first.offset, first.line, err, sizeof err);
+        if (!s->seq) {
+            log_error("%s", err);
+            return -1;
+        }
+        return 0;
+    }
+    s->by_account = 1;
+    s->input_done = 1;
+    for (size_t i = 0; i < s->acct_cap; i++)
+        if (s->accts[i] && s->accts[i]->rows_left)
+            activate(s, s->accts[i]);
+    return 0;
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -469,10 +659,20 @@ static void drain_unfinished(struct sched *s)
         struct job *j;
         while ((j = dequeue(s, a)) != NULL)
             finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
+        if (s->stop == STOP_WRITE || s->input_broken) {
+            a->rows_left = 0;  /* nothing more can be read or recorded */
+            fill_account(s, a, 1);
+        }
+        while (a->rows_left)
+            fill_account(s, a, 1);  /* records each row: we are stopping */
     }
-    if (s->stop != STOP_WRITE)
-        while (read_one(s))
-            ;
+    while (!s->input_done && s->stop != STOP_WRITE) {
+        int r = take_row(s, s->seq, NULL);
+        if (r < 0)
+            input_broke(s);
+        else if (r == 0)
+            s->input_done = 1;
+    }
 }
 
 static void check_finished(struct sched *s)
@@ -481,7 +681,7 @@ static void check_finished(struct sched *s)
         return;
     if (s->stop != STOP_NONE)
         drain_unfinished(s);
-    else if (!s->input_done || s->queued || s->delayed_n)
+    else if (!s->input_done || s->active_n || s->delayed_n)
         return;
     s->finished = 1;
     uv_timer_stop(&s->wake);
@@ -517,6 +717,11 @@ static void dispatch(struct sched *s)
         struct account *a = next_ready(s, now, &wake);
         if (!a)
             break;
+        if (!a->head) {
+            fill_account(s, a, ACCOUNT_DEPTH);
+            if (!a->head)
+                continue;  /* only invalid rows were left; it has left the ring */
+        }
         size_t served = s->rr;
         send_job(s, dequeue(s, a), now);
         /* If the account emptied, another took its place at this index. */
@@ -546,6 +751,8 @@ static void stop_account(struct sched *s, struct account *a, const char *reason,
     struct job *j;
     while ((j = dequeue(s, a)) != NULL)
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped", reason);
+    while (a->rows_left && !s->input_broken)
+        fill_account(s, a, 1);  /* records each unread row as not_attempted */
 }
 
 /* ---- completions ------------------------------------------------------- */
@@ -669,7 +876,7 @@ static void sync_cb(uv_timer_t *timer)
 }
 
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
-                        struct csvin *in, struct results *res, const char *token,
+                        struct csvin *in, int fd, struct results *res, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
 {
     struct sched *s = calloc(1, sizeof *s);
@@ -681,6 +888,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->cfg = cfg;
     s->input_name = input_name;
     s->in = in;
+    s->fd = fd;
     s->res = res;
     s->on_finished = on_finished;
     s->ctx = ctx;
@@ -696,6 +904,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     struct http_opts ho = {
         .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
         .pool = cfg->concurrency, .on_done = on_done, .ctx = s,
+        .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
     };
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
@@ -713,6 +922,12 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
 void sched_start(struct sched *s)
 {
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
+    if (plan(s) != 0) {
+        s->input_failed = 1;
+        s->input_broken = 1;
+        s->input_done = 1;
+        stop_run(s, STOP_FATAL);
+    }
     dispatch(s);
 }
 
@@ -759,9 +974,13 @@ void sched_free(struct sched *s)
             job_free(j);
         }
         window_free(&a->win);
+        csvin_close(a->cur);
+        free(a->runs);
         free(a->id);
         free(a);
     }
+    if (s->seq != s->in)
+        csvin_close(s->seq);
     for (size_t i = 0; i < s->delayed_n; i++)
         job_free(s->delayed[i]);
     free(s->accts);

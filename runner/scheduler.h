@@ -3,8 +3,12 @@
  *   read -> its account's queue -> waits for a slot (account window, token window,
  *   account pause, concurrency) -> in flight -> finished, or backoff -> queued again
  *
- * Accounts are served round-robin. Reading is lazy and bounded (a read-ahead of a
- * few times the concurrency), so memory stays O(accounts + read-ahead).
+ * Accounts are served round-robin. A regular file is first read once whole (the
+ * plan pass: malformed files are caught before anything is sent, and each
+ * account's runs of rows are located); each account then reads its own rows
+ * through a small cursor, so a file sorted by account still progresses on every
+ * account at once. A pipe, or an interleaved file, is read in order with a
+ * bounded read-ahead. Either way memory stays O(accounts + read-ahead).
  *
  * Stopping: a bad token (401), a fatal write error, or sched_interrupt() stops
  * dispatching; requests in flight finish; then every row not finished (queued,
@@ -38,8 +42,10 @@ struct run_counts {
 struct sched;
 
 /* Does not take ownership of in or res. token is used only to build one header. */
+/* fd: the input's descriptor when it is a regular file that can be read again
+ * (enabling the plan pass and per-account cursors), else -1. */
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
-                        struct csvin *in, struct results *res, const char *token,
+                        struct csvin *in, int fd, struct results *res, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen);
 void sched_start(struct sched *s);
 void sched_interrupt(struct sched *s);
