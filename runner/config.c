@@ -24,6 +24,8 @@ const char *config_usage(void)
            "      --account-rate N/DUR per integrated account (default 50/10s; 0 = off)\n"
            "      --token-rate N/DUR   for the whole API token (default 500/10s; 0 = off)\n"
            "      --max-attempts N     tries per row before it fails (default 6)\n"
+           "      --max-failure-rate P stop when more than P of finished rows failed\n"
+           "                           (default 50%, checked once 200 rows finished)\n"
            "      --timeout SECONDS    per request (default 30)\n"
            "\n"
            "Connection\n"
@@ -40,7 +42,8 @@ const char *config_usage(void)
            "  0   every row removed or already not a member (not_found)\n"
            "  1   finished, but some rows failed or were invalid (see the retry log)\n"
            "  2   usage, configuration or unreadable input; nothing more was sent\n"
-           "  3   aborted: the API token was refused (401); unfinished rows are in the retry log\n"
+           "  3   aborted: the token was refused (401) or too many rows failed; unfinished\n"
+           "      rows are in the retry log\n"
            "  130 interrupted by SIGINT or SIGTERM; unfinished rows are in the retry log\n";
 }
 
@@ -113,6 +116,25 @@ int parse_rate(const char *s, struct rate *r)
     return 0;
 }
 
+int parse_fraction(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s)
+        return -1;
+    if (strcmp(end, "%") == 0 || (*end == '\0' && v > 1))
+        v /= 100.0;
+    else if (*end != '\0')
+        return -1;
+    if (!(v >= 0 && v <= 1))
+        return -1;
+    *out = v;
+    return 0;
+}
+
 void format_rate(const struct rate *r, char *buf, size_t len)
 {
     if (r->n == 0)
@@ -131,7 +153,7 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN };
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE };
 
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
@@ -147,6 +169,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
         {"token", required_argument, NULL, OPT_TOKEN},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+        {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -162,6 +185,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     c->token_rate = (struct rate){500, 10000};
     c->base_url = env_base_url && *env_base_url ? env_base_url : DEFAULT_BASE_URL;
     c->max_attempts = 6;
+    c->max_failure_rate = 0.5;
     c->timeout_s = 30;
 
     opterr = 0;
@@ -209,6 +233,13 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         case OPT_MAX_ATTEMPTS:
             if (parse_uint(arg, 1, 1000, &c->max_attempts) != 0) {
                 snprintf(err, errlen, "bad --max-attempts '%s': expected 1 to 1000", arg);
+                return -1;
+            }
+            break;
+        case OPT_MAX_FAILURE_RATE:
+            if (parse_fraction(arg, &c->max_failure_rate) != 0) {
+                snprintf(err, errlen, "bad --max-failure-rate '%s': expected a percentage like 50%%",
+                         arg);
                 return -1;
             }
             break;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #define DEFAULT_BASE_URL "https://api.truto.one"
+#define BREAKER_MIN_ROWS 200  /* rows finished before --max-failure-rate applies */
 
 struct rate {
     unsigned n;        /* most requests per window; 0 = no limit */
@@ -24,6 +25,7 @@ struct config {
     const char *base_url;
     const char *token_file;   /* NULL: the token comes from TRUTO_API_TOKEN */
     unsigned max_attempts;
+    double max_failure_rate;  /* 0..1: stop when more rows than this fail */
     double timeout_s;
     int quiet, verbose;
     int help, version;        /* print and exit 0 */
@@ -38,6 +40,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
 int parse_duration_ms(const char *s, uint64_t *out);
 /* "50/10s", "200/1s", or "0" (off). 0 on success. */
 int parse_rate(const char *s, struct rate *r);
+/* "50%", "0.5" or "50" (a percentage when above 1). 0 on success. */
+int parse_fraction(const char *s, double *out);
 /* Formats a rate back, e.g. "50/10s", "off". */
 void format_rate(const struct rate *r, char *buf, size_t len);
 

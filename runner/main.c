@@ -120,7 +120,7 @@ static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
 {
     if (write_failed || input_failed || stop == STOP_WRITE || stop == STOP_FATAL)
         return EXIT_USAGE;
-    if (stop == STOP_TOKEN)
+    if (stop == STOP_TOKEN || stop == STOP_BREAKER)
         return EXIT_ABORTED;
     if (stop == STOP_SIGNAL)
         return EXIT_INTERRUPTED;

@@ -333,6 +333,23 @@ static void record(struct sched *s, unsigned long line, const char *group, size_
     }
 }
 
+/* The circuit breaker: once enough rows have finished, a failure share above
+ * --max-failure-rate means something systemic (a wrong account, a revoked scope,
+ * an outage): stop before burning the rest of the file. */
+static void check_breaker(struct sched *s)
+{
+    const unsigned long *c = s->counts.by_status;
+    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_FAILED];
+    if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
+        return;
+    if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
+        log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
+                  "unfinished rows go to the retry log",
+                  c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
+        s->stop = STOP_BREAKER;
+    }
+}
+
 static void job_free(struct job *j)
 {
     free(j->remote_data);
@@ -346,6 +363,8 @@ static void finish(struct sched *s, struct job *j, enum status st, long http,
     record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len, st,
            http, j->attempts, latency, error, reason);
     job_free(j);
+    if (st == ST_FAILED)
+        check_breaker(s);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -647,9 +666,10 @@ static struct account *next_ready(struct sched *s, mono_ms now, mono_ms *wake)
 /* Everything not finished becomes not_attempted; the input is read to its end. */
 static void drain_unfinished(struct sched *s)
 {
-    const char *why = s->stop == STOP_TOKEN    ? "run stopped: API token refused"
-                      : s->stop == STOP_SIGNAL ? "run interrupted"
-                                               : "run stopped";
+    const char *why = s->stop == STOP_TOKEN     ? "run stopped: API token refused"
+                      : s->stop == STOP_SIGNAL  ? "run interrupted"
+                      : s->stop == STOP_BREAKER ? "run stopped: too many failures"
+                                                : "run stopped";
     while (s->delayed_n) {
         struct job *j = heap_pop(s);
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);

@@ -29,6 +29,7 @@ enum stop_reason {
     STOP_SIGNAL,     /* SIGINT/SIGTERM */
     STOP_WRITE,      /* results or retry log could not be written */
     STOP_FATAL,      /* TLS or URL trouble: nothing can succeed */
+    STOP_BREAKER,    /* too many rows failed (--max-failure-rate) */
 };
 
 struct run_counts {

@@ -173,6 +173,32 @@ static void test_rates(void **state)
     assert_string_equal(buf, "off");
 }
 
+static void test_fractions(void **state)
+{
+    (void)state;
+    double f;
+    assert_int_equal(parse_fraction("50%", &f), 0);
+    assert_true(f == 0.5);
+    assert_int_equal(parse_fraction("0.25", &f), 0);
+    assert_true(f == 0.25);
+    assert_int_equal(parse_fraction("10", &f), 0);
+    assert_true(f == 0.1);
+    assert_int_equal(parse_fraction("100%", &f), 0);
+    assert_true(f == 1.0);
+    assert_int_equal(parse_fraction("101%", &f), -1);
+    assert_int_equal(parse_fraction("-5%", &f), -1);
+    assert_int_equal(parse_fraction("half", &f), -1);
+    assert_int_equal(parse_fraction("5%%", &f), -1);
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_true(c.max_failure_rate == 0.5);
+    assert_int_equal(parse(&c, err, NULL, 4, "--max-failure-rate", "20%", "in.csv"), 0);
+    assert_true(c.max_failure_rate == 0.2);
+    assert_int_equal(parse(&c, err, NULL, 4, "--max-failure-rate", "x", "in.csv"), -1);
+    assert_non_null(strstr(err, "--max-failure-rate"));
+}
+
 static void test_help_lists_exit_codes(void **state)
 {
     (void)state;
@@ -198,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_token_flag_refused),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_rates),
+        cmocka_unit_test(test_fractions),
         cmocka_unit_test(test_help_lists_exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
