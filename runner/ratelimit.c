@@ -135,14 +135,18 @@ unsigned adapt_on_429(struct adapt *a, mono_ms now)
     if (period < a->dur)
         period = a->dur;
     double observed = (double)a->accepted * (double)a->dur / (double)period;
-    double next = a->limit * 0.7;
-    if (observed >= 1.0 && observed < a->limit)
-        next = observed;  /* what the server accepted is the best estimate */
+    double next = a->limit * 0.7, bad = a->limit;
+    if (observed >= 1.0 && observed < a->limit) {
+        /* What the server accepted is the best estimate of its limit, and the
+         * level that fails is just above it, whatever we had configured. */
+        next = observed;
+        bad = observed + 1.0 < a->limit ? observed + 1.0 : a->limit;
+    }
     /* A probe just above a level that already failed, failing again: wait twice
      * as long before the next one. */
     if (a->known_bad > 0 && a->limit <= a->known_bad + 1.0)
         a->probe_windows = a->probe_windows >= 48 ? 96 : a->probe_windows * 2;
-    a->known_bad = a->limit;
+    a->known_bad = bad;
     a->limit = next < 1.0 ? 1.0 : next;
     a->last_cut = now;
     a->last_step = now;
