@@ -81,6 +81,14 @@ mono_ms window_next_free(const struct window *w, mono_ms now)
     return free_at > now ? free_at : now;
 }
 
+unsigned window_sent_since(const struct window *w, mono_ms since)
+{
+    unsigned k = 0;
+    while (k < w->count && w->ring[slot(w, w->count - 1 - k)] > since)
+        k++;
+    return k;
+}
+
 void window_record(struct window *w, mono_ms now)
 {
     if (w->n == 0)
@@ -117,13 +125,12 @@ void adapt_init(struct adapt *a, unsigned max, mono_ms dur, mono_ms now)
     a->dur = dur;
     a->last_cut = now;
     a->last_step = now;
-    a->accepted = 0;
     a->probe_windows = 3;
 }
 
 unsigned adapt_limit(const struct adapt *a) { return as_limit(a->limit); }
 
-unsigned adapt_on_429(struct adapt *a, mono_ms now)
+unsigned adapt_on_429(struct adapt *a, mono_ms now, unsigned sent_last_window)
 {
     if (a->max == 0)
         return 0;
@@ -131,12 +138,11 @@ unsigned adapt_on_429(struct adapt *a, mono_ms now)
      * overshoot: one cut per window. */
     if (now < a->last_cut + a->dur && a->known_bad > 0)
         return adapt_limit(a);
-    mono_ms period = now - a->last_cut;
-    if (period < a->dur)
-        period = a->dur;
-    double observed = (double)a->accepted * (double)a->dur / (double)period;
+    double observed = sent_last_window > 1 ? (double)(sent_last_window - 1) : 0.0;
+    if (observed > a->limit - 1.0)
+        observed = a->limit - 1.0;
     double next = a->limit * 0.7, bad = a->limit;
-    if (observed >= 1.0 && observed < a->limit) {
+    if (observed >= 1.0) {
         /* What the server accepted is the best estimate of its limit, and the
          * level that fails is just above it, whatever we had configured. */
         next = observed;
@@ -150,7 +156,6 @@ unsigned adapt_on_429(struct adapt *a, mono_ms now)
     a->limit = next < 1.0 ? 1.0 : next;
     a->last_cut = now;
     a->last_step = now;
-    a->accepted = 0;
     return adapt_limit(a);
 }
 
@@ -158,7 +163,6 @@ unsigned adapt_on_accepted(struct adapt *a, mono_ms now)
 {
     if (a->max == 0)
         return 0;
-    a->accepted++;
     if (a->limit >= a->max || now < a->last_step + a->dur)
         return adapt_limit(a);
     /* A whole window without a 429: climb, fast while far below the level that

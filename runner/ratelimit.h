@@ -36,6 +36,9 @@ void window_set_limit(struct window *w, unsigned limit);
  * a server that smooths its limit (a leaky bucket) sees a steady stream. */
 void window_set_pacing(struct window *w, int on);
 
+/* Sends recorded after `since` (at most n). */
+unsigned window_sent_since(const struct window *w, mono_ms since);
+
 /* Records a send at now. The caller has checked window_next_free(w, now) == now.
  * Times passed in must not go backwards; a time earlier than the newest entry is
  * treated as equal to it, so a clock step back never lets a burst through. */
@@ -44,9 +47,10 @@ void window_record(struct window *w, mono_ms now);
 /* Adaptive limit (AIMD) for one account, on top of its window.
  *
  * The configured rate may be higher than what the server really allows, and the
- * server may 429 without saying why. On a 429 the limit drops to the rate the
- * server was observed to accept (accepted responses per window since the last
- * cut), or by 30% when that tells nothing; at most once per window, so the burst
+ * server may 429 without saying why. On a 429 the limit drops to what the server
+ * was seen to accept: the sends of the last window before the rejected one (the
+ * caller counts them from its window), and at least one below the limit that
+ * failed; by 30% when that tells nothing. At most once per window, so the burst
  * of 429s from requests already in flight counts once. After each full window
  * without a 429 it climbs back: by 10% while well below the level that last
  * failed, then by one request after a few windows (twice as many each time such
@@ -60,13 +64,13 @@ struct adapt {
     mono_ms dur;        /* window length */
     mono_ms last_cut;   /* when the limit last went down (or the run began) */
     mono_ms last_step;  /* when it last changed */
-    unsigned long accepted;  /* non-429 responses since last_cut */
     unsigned probe_windows;  /* windows to wait before probing above known_bad */
 };
 
 void adapt_init(struct adapt *a, unsigned max, mono_ms dur, mono_ms now);
 /* Each returns the limit now in force (>= 1). */
-unsigned adapt_on_429(struct adapt *a, mono_ms now);
+/* sent_last_window: sends in the window before now, the rejected one included. */
+unsigned adapt_on_429(struct adapt *a, mono_ms now, unsigned sent_last_window);
 unsigned adapt_on_accepted(struct adapt *a, mono_ms now);
 unsigned adapt_on_server_limit(struct adapt *a, long limit, mono_ms now);
 unsigned adapt_limit(const struct adapt *a);

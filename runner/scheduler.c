@@ -812,7 +812,8 @@ static void on_done(struct transfer *t, void *ctx)
 
     if (t->http_status == 429) {
         s->counts.http429++;
-        window_set_limit(&a->win, adapt_on_429(&a->adapt, now));
+        unsigned sent = window_sent_since(&a->win, now > a->adapt.dur ? now - a->adapt.dur : 0);
+        window_set_limit(&a->win, adapt_on_429(&a->adapt, now, sent));
     } else if (t->http_status > 0) {
         if (t->hints.has_limit) {
             /* The server's stated limit, scaled to our window length. */

@@ -288,12 +288,13 @@ static void test_adapt_cuts_to_observed(void **state)
     (void)state;
     struct adapt a;
     adapt_init(&a, 200, 1000, 0);
-    for (int i = 0; i < 20; i++)
-        adapt_on_accepted(&a, 100);
-    assert_int_equal(adapt_on_429(&a, 105), 20);
+    /* 20 accepted, the 21st rejected. */
+    assert_int_equal(adapt_on_429(&a, 105, 21), 20);
     /* The other requests of the same burst do not cut again. */
-    assert_int_equal(adapt_on_429(&a, 106), 20);
-    assert_int_equal(adapt_on_429(&a, 900), 20);
+    assert_int_equal(adapt_on_429(&a, 106, 22), 20);
+    assert_int_equal(adapt_on_429(&a, 900, 25), 20);
+    /* A later 429 at that level: at least one lower, even if more were sent. */
+    assert_int_equal(adapt_on_429(&a, 2000, 40), 19);
 }
 
 /* Nothing observed: a multiplicative cut, never below 1. */
@@ -302,10 +303,10 @@ static void test_adapt_cuts_by_30_percent_without_evidence(void **state)
     (void)state;
     struct adapt a;
     adapt_init(&a, 100, 1000, 0);
-    assert_int_equal(adapt_on_429(&a, 10), 70);
-    assert_int_equal(adapt_on_429(&a, 1010), 49);
+    assert_int_equal(adapt_on_429(&a, 10, 0), 70);
+    assert_int_equal(adapt_on_429(&a, 1010, 1), 49);
     for (mono_ms t = 2020; t < 40000; t += 1010)
-        adapt_on_429(&a, t);
+        adapt_on_429(&a, t, 0);
     assert_int_equal(adapt_limit(&a), 1);
 }
 
@@ -316,7 +317,7 @@ static void test_adapt_climbs_back_to_max(void **state)
     (void)state;
     struct adapt a;
     adapt_init(&a, 100, 1000, 0);
-    adapt_on_429(&a, 0);
+    adapt_on_429(&a, 0, 0);
     assert_int_equal(adapt_limit(&a), 70);
     assert_int_equal(adapt_on_accepted(&a, 500), 70);   /* not a full window yet */
     assert_int_equal(adapt_on_accepted(&a, 1000), 77);
@@ -346,7 +347,7 @@ static void test_adapt_settles_below_real_limit(void **state)
             if (k < 50)
                 adapt_on_accepted(&a, t + k);
             else {
-                adapt_on_429(&a, t + k);
+                adapt_on_429(&a, t + k, k + 1);
                 n429++;
                 break;
             }
@@ -354,6 +355,20 @@ static void test_adapt_settles_below_real_limit(void **state)
     }
     assert_true(adapt_limit(&a) >= 45 && adapt_limit(&a) <= 51);
     assert_true(n429 < 20);  /* a handful of probes over 200 windows */
+}
+
+static void test_window_sent_since(void **state)
+{
+    (void)state;
+    struct window w;
+    assert_int_equal(window_init(&w, 4, 1000), 0);
+    assert_int_equal(window_sent_since(&w, 0), 0);
+    for (mono_ms t = 10; t <= 60; t += 10)
+        window_record(&w, t);  /* ring keeps 30..60 */
+    assert_int_equal(window_sent_since(&w, 0), 4);
+    assert_int_equal(window_sent_since(&w, 40), 2);
+    assert_int_equal(window_sent_since(&w, 60), 0);
+    window_free(&w);
 }
 
 static void test_adapt_takes_server_limit(void **state)
@@ -366,7 +381,7 @@ static void test_adapt_takes_server_limit(void **state)
     assert_int_equal(adapt_on_server_limit(&a, 0, 7), 100);    /* nonsense ignored */
     struct adapt off;
     adapt_init(&off, 0, 1000, 0);
-    assert_int_equal(adapt_on_429(&off, 1), 0);
+    assert_int_equal(adapt_on_429(&off, 1, 5), 0);
     assert_int_equal(adapt_on_accepted(&off, 2), 0);
 }
 
@@ -392,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_adapt_climbs_back_to_max),
         cmocka_unit_test(test_adapt_settles_below_real_limit),
         cmocka_unit_test(test_adapt_takes_server_limit),
+        cmocka_unit_test(test_window_sent_since),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
