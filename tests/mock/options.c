@@ -1,0 +1,210 @@
+/* options.c: see options.h. Long options only; parsing never touches the network. */
+#include "options.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_PORT = 256, OPT_TOKEN, OPT_JOURNAL, OPT_MEMBERS, OPT_ACCOUNT_LIMIT,
+    OPT_TOKEN_LIMIT, OPT_NO_RATE_HEADERS, OPT_BLOCKED, OPT_REAUTH, OPT_THREADS,
+};
+
+static const struct option long_opts[] = {
+    {"port", required_argument, NULL, OPT_PORT},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"journal", required_argument, NULL, OPT_JOURNAL},
+    {"members", required_argument, NULL, OPT_MEMBERS},
+    {"account-limit", required_argument, NULL, OPT_ACCOUNT_LIMIT},
+    {"token-limit", required_argument, NULL, OPT_TOKEN_LIMIT},
+    {"no-rate-headers", no_argument, NULL, OPT_NO_RATE_HEADERS},
+    {"blocked-account", required_argument, NULL, OPT_BLOCKED},
+    {"reauth-account", required_argument, NULL, OPT_REAUTH},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char usage[] =
+    "usage: truto-mock [options]\n"
+    "  --port N               listen on 127.0.0.1:N (default 0: any free port)\n"
+    "  --token TOKEN          bearer token accepted (default: env MOCK_TOKEN, else test-token)\n"
+    "  --journal FILE         append one TAB-separated line per request\n"
+    "  --members FILE         CSV of group_id,user_id[,integrated_account_id] members\n"
+    "  --account-limit N/DUR  fixed windows per integrated account (e.g. 50/10s)\n"
+    "  --token-limit N/DUR    fixed windows per token\n"
+    "  --no-rate-headers      omit ratelimit-* headers\n"
+    "  --blocked-account ID   answer 503 account_blocked (repeatable)\n"
+    "  --reauth-account ID    answer remote 401, needs re-auth (repeatable)\n"
+    "  --threads N            worker threads (default 2)\n"
+    "Prints \"PORT <n>\" once listening; runs until SIGTERM or SIGINT.\n";
+
+/* Decimal digits only (no sign, no spaces), at most max. */
+static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Milliseconds per unit for a DUR suffix, or 0 when unknown. */
+static uint64_t unit_ms(const char *unit)
+{
+    if (!*unit || !strcmp(unit, "s"))
+        return 1000;
+    if (!strcmp(unit, "ms"))
+        return 1;
+    if (!strcmp(unit, "m"))
+        return 60000;
+    if (!strcmp(unit, "h"))
+        return 3600000;
+    return 0;
+}
+
+int parse_rate(const char *s, struct rate_limit *out)
+{
+    if (!strcmp(s, "0")) {
+        out->n = 0;
+        out->dur_ms = 0;
+        return 0;
+    }
+    const char *slash = strchr(s, '/');
+    if (!slash || slash == s || slash - s > 9)
+        return -1;
+    char num[10];
+    memcpy(num, s, (size_t)(slash - s));
+    num[slash - s] = '\0';
+    unsigned long n;
+    if (parse_ulong(num, 1000000000ul, &n) || n == 0)
+        return -1;
+
+    const char *d = slash + 1;
+    if (*d < '0' || *d > '9')
+        return -1;
+    errno = 0;
+    char *unit;
+    unsigned long long v = strtoull(d, &unit, 10);
+    uint64_t mult = unit_ms(unit);
+    if (errno || v == 0 || mult == 0 || v > UINT64_MAX / 1000000 / mult)
+        return -1;
+    out->n = (unsigned)n;
+    out->dur_ms = v * mult;
+    return 0;
+}
+
+static void push(const char ***list, size_t *n, const char *v)
+{
+    *list = xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = v;
+}
+
+static int bad(const char *opt, const char *val, const char *expected)
+{
+    fprintf(stderr, "truto-mock: bad %s '%s': expected %s\n", opt, val, expected);
+    return -1;
+}
+
+/* Applies one parsed option. Returns 0, or -1 after printing why. */
+static int apply(struct mock_options *o, int c, const char *arg)
+{
+    unsigned long v;
+    switch (c) {
+    case OPT_PORT:
+        if (parse_ulong(arg, 65535, &v))
+            return bad("--port", arg, "a port number 0-65535");
+        o->port = (unsigned)v;
+        return 0;
+    case OPT_TOKEN:
+        if (!*arg) {
+            fputs("truto-mock: bad --token: must not be empty\n", stderr);
+            return -1;
+        }
+        o->token = arg;
+        return 0;
+    case OPT_JOURNAL:
+        o->journal_path = arg;
+        return 0;
+    case OPT_MEMBERS:
+        o->members_path = arg;
+        return 0;
+    case OPT_ACCOUNT_LIMIT:
+        return parse_rate(arg, &o->account_limit) ? bad("--account-limit", arg, "N/DUR") : 0;
+    case OPT_TOKEN_LIMIT:
+        return parse_rate(arg, &o->token_limit) ? bad("--token-limit", arg, "N/DUR") : 0;
+    case OPT_NO_RATE_HEADERS:
+        o->rate_headers = 0;
+        return 0;
+    case OPT_BLOCKED:
+        push(&o->blocked, &o->nblocked, arg);
+        return 0;
+    case OPT_REAUTH:
+        push(&o->reauth, &o->nreauth, arg);
+        return 0;
+    case OPT_THREADS:
+        if (parse_ulong(arg, 256, &v) || v == 0)
+            return bad("--threads", arg, "a number 1-256");
+        o->threads = (unsigned)v;
+        return 0;
+    }
+    return -1;
+}
+
+static void set_defaults(struct mock_options *o)
+{
+    memset(o, 0, sizeof *o);
+    const char *env = getenv("MOCK_TOKEN");
+    o->token = env && *env ? env : "test-token";
+    o->rate_headers = 1;
+    o->threads = 2;
+}
+
+int options_parse(struct mock_options *o, int argc, char **argv)
+{
+    set_defaults(o);
+    opterr = 0; /* our own messages, in our own format */
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            options_free(o);
+            return 1;
+        }
+        const char *opt = argv[optind - 1];
+        if (c == '?' || c == ':') {
+            /* Only the option's name: a stray "--token=..." must not echo the value. */
+            const char *eq = strchr(opt, '=');
+            int n = eq ? (int)(eq - opt) : (int)strlen(opt);
+            fprintf(stderr, "truto-mock: %s option '%.*s' (see --help)\n",
+                    c == ':' ? "missing value for" : "unknown", n, opt);
+            options_free(o);
+            return -1;
+        }
+        if (apply(o, c, optarg)) {
+            options_free(o);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "truto-mock: unexpected argument '%s' (see --help)\n", argv[optind]);
+        options_free(o);
+        return -1;
+    }
+    return 0;
+}
+
+void options_free(struct mock_options *o)
+{
+    free(o->blocked);
+    free(o->reauth);
+    o->blocked = o->reauth = NULL;
+    o->nblocked = o->nreauth = 0;
+}

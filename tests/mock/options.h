@@ -1,0 +1,42 @@
+/* options.h: truto-mock's command line.
+ *
+ * options_parse fills struct mock_options from argv (and MOCK_TOKEN), or prints
+ * one "truto-mock: ..." line on stderr and fails; the caller exits 2 then.
+ * Strings point into argv or the environment and are not copied; only the
+ * repeatable lists are allocated (options_free releases them).
+ * The token is never echoed in any message. */
+#ifndef TRUTO_MOCK_OPTIONS_H
+#define TRUTO_MOCK_OPTIONS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* N requests per fixed window of dur_ms; n == 0 means no limit. */
+struct rate_limit {
+    unsigned n;
+    uint64_t dur_ms;
+};
+
+struct mock_options {
+    unsigned port;                 /* 0: any free port */
+    const char *token;
+    const char *journal_path;      /* NULL: no journal */
+    const char *members_path;      /* NULL: every pair is a member until removed */
+    struct rate_limit account_limit;
+    struct rate_limit token_limit;
+    int rate_headers;              /* 0 after --no-rate-headers */
+    const char **blocked;          /* --blocked-account values */
+    size_t nblocked;
+    const char **reauth;           /* --reauth-account values */
+    size_t nreauth;
+    unsigned threads;
+};
+
+/* Returns 0 to run, 1 when --help was printed (exit 0), -1 on a bad option. */
+int options_parse(struct mock_options *o, int argc, char **argv);
+void options_free(struct mock_options *o);
+
+/* "N/DUR" with DUR like 500ms, 1s, 10s, 1m, 1h (a bare number is seconds),
+ * or "0" for off. Returns 0, or -1 when malformed. */
+int parse_rate(const char *s, struct rate_limit *out);
+
+#endif

@@ -1,0 +1,516 @@
+/* server.c: see server.h. One struct req per HTTP request carries what the
+ * checks need across the handler's calls (headers, body chunks, the final
+ * call, and a second final call after a slow-MS suspension). */
+#include "server.h"
+#include "faults.h"
+#include "mclock.h"
+#include "replies.h"
+#include "timer.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bodies are a few hundred bytes; anything past this is refused, not buffered. */
+#define MAX_BODY (1u << 20)
+/* Benchmarks open many keep-alive connections; the library default is ~1000. */
+#define CONNECTION_LIMIT 16384u
+/* Idle keep-alive connections are closed after this, so none leak forever. */
+#define IDLE_TIMEOUT_S 300u
+#define LISTEN_BACKLOG 4096u
+
+struct mock_server {
+    struct MHD_Daemon *daemon;
+    struct mock_state *state;
+    struct journal *journal;
+    struct resume_timer *timer;
+    char *expected_auth;   /* "Bearer <token>", compared whole */
+    int rate_headers;
+};
+
+enum route { ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD };
+
+struct req {
+    uint64_t t_ns;              /* when the headers arrived */
+    char *method, *path;
+    char *account;              /* decoded integrated_account_id, or NULL */
+    char *idem_key;             /* NULL when absent or empty */
+    char *user_agent;
+    int auth_ok;
+    enum route route;
+    struct sbuf body;
+    int too_big;
+    char *group_id, *user_id;   /* string members of the body, else NULL */
+    const char *problem;        /* why the body is refused (step 6), or NULL */
+    char *pair;                 /* state_pair_key, once the body is valid */
+    size_t pair_len;
+    struct rl_report rl;        /* account window, or the window that refused */
+    int suspended;
+    int journaled;
+};
+
+struct reply {
+    int status;
+    const char *body;
+    size_t len;
+    int owned;          /* body is malloc'd; MHD frees it with the response */
+    int retry_after;    /* seconds; 0: no Retry-After */
+    int rate_headers;   /* send ratelimit-* from req.rl */
+    int allow_post;     /* 405: Allow: POST */
+    int cacheable;      /* store under the request's Idempotency-Key */
+    int replay;
+};
+
+/* ---- per-request context ---- */
+
+static enum route route_of(const char *path)
+{
+    if (!strcmp(path, "/unified/user-directory/groups/remove") ||
+        !strcmp(path, "/unified/user-directory/groups/remove-user"))
+        return ROUTE_REMOVE;
+    if (!strcmp(path, "/unified/user-directory/groups/add"))
+        return ROUTE_ADD;
+    return ROUTE_NONE;
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* All headers and the query are there on the first call; only the body is not. */
+static struct req *req_new(const struct mock_server *s, struct MHD_Connection *c,
+                           const char *url, const char *method)
+{
+    struct req *rq = xmalloc(sizeof *rq);
+    memset(rq, 0, sizeof *rq);
+    rq->t_ns = mclock_ns();
+    rq->method = xstrdup(method);
+    rq->path = xstrdup(url);
+    rq->route = route_of(url);
+    rq->account = xstrdup_opt(
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "integrated_account_id"));
+    const char *key = header(c, "Idempotency-Key");
+    rq->idem_key = key && *key ? xstrdup(key) : NULL;
+    rq->user_agent = xstrdup_opt(header(c, MHD_HTTP_HEADER_USER_AGENT));
+    const char *auth = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+    rq->auth_ok = auth && strcmp(auth, s->expected_auth) == 0;
+    return rq;
+}
+
+static void req_free(struct req *rq)
+{
+    free(rq->method);
+    free(rq->path);
+    free(rq->account);
+    free(rq->idem_key);
+    free(rq->user_agent);
+    sbuf_free(&rq->body);
+    free(rq->group_id);
+    free(rq->user_id);
+    free(rq->pair);
+    free(rq);
+}
+
+static void take_body(struct req *rq, const char *data, size_t n)
+{
+    if (rq->too_big || rq->body.len + n > MAX_BODY) {
+        rq->too_big = 1;
+        return;
+    }
+    sbuf_add(&rq->body, data, n);
+}
+
+static char *string_member(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsString(v) && v->valuestring ? xstrdup(v->valuestring) : NULL;
+}
+
+/* A JSON text with nothing but whitespace after it, or NULL. */
+static cJSON *parse_json(const struct sbuf *b)
+{
+    if (!b->len)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(b->p, b->len, &end, 0);
+    if (!root)
+        return NULL;
+    while (end && end < b->p + b->len && *end && strchr(" \t\r\n", *end))
+        end++;
+    if (end && end < b->p + b->len) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static const char *body_problem(const struct req *rq, const cJSON *root)
+{
+    if (rq->too_big)
+        return "Request body too large";
+    if (!root)
+        return "Request body must be valid JSON";
+    if (!cJSON_IsObject(root))
+        return "Request body must be a JSON object";
+    if (!rq->group_id || !*rq->group_id)
+        return "group_id is required and must be a non-empty string";
+    if (!rq->user_id || !*rq->user_id)
+        return "user_id is required and must be a non-empty string";
+    const cJSON *rd = cJSON_GetObjectItemCaseSensitive(root, "remote_data");
+    if (rd && !cJSON_IsObject(rd))
+        return "remote_data must be an object";
+    return NULL;
+}
+
+/* Parses the body once, for the journal (ids) and for step 6 (problem). */
+static void read_body(struct req *rq)
+{
+    cJSON *root = rq->too_big ? NULL : parse_json(&rq->body);
+    if (cJSON_IsObject(root)) {
+        rq->group_id = string_member(root, "group_id");
+        rq->user_id = string_member(root, "user_id");
+    }
+    rq->problem = body_problem(rq, root);
+    cJSON_Delete(root);
+}
+
+/* ---- answering ---- */
+
+static void journal_req(struct mock_server *s, struct req *rq, int status, int replay)
+{
+    struct journal_entry e = {
+        rq->t_ns, rq->method, rq->path, rq->account, rq->group_id, rq->user_id,
+        rq->idem_key, status, replay, rq->user_agent, rq->auth_ok,
+    };
+    journal_record(s->journal, &e);
+    rq->journaled = 1;
+}
+
+/* Whole seconds until end, rounded up, at least 1. */
+static unsigned long secs_until(uint64_t end_ns, uint64_t now_ns)
+{
+    if (end_ns <= now_ns)
+        return 1;
+    uint64_t s = (end_ns - now_ns + 999999999u) / 1000000000u;
+    return s ? (unsigned long)s : 1;
+}
+
+static void add_number_header(struct MHD_Response *resp, const char *name, unsigned long v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lu", v);
+    MHD_add_response_header(resp, name, buf);
+}
+
+static void add_headers(const struct mock_server *s, const struct req *rq,
+                        const struct reply *r, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (r->retry_after)
+        add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, (unsigned long)r->retry_after);
+    if (r->allow_post)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+    if (r->rate_headers && s->rate_headers && rq->rl.present) {
+        add_number_header(resp, "ratelimit-limit", rq->rl.limit);
+        add_number_header(resp, "ratelimit-remaining", rq->rl.remaining);
+        add_number_header(resp, "ratelimit-reset", secs_until(rq->rl.ends_ns, mclock_ns()));
+    }
+}
+
+/* Caches (when asked), sends, journals. Takes ownership of an owned body. */
+static enum MHD_Result send_reply(struct mock_server *s, struct MHD_Connection *c,
+                                  struct req *rq, const struct reply *r)
+{
+    if (r->cacheable && rq->idem_key)
+        state_idem_put(s->state, rq->idem_key, r->status, r->body, r->len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->len, (void *)r->body, r->owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_NO;
+    if (resp) {
+        add_headers(s, rq, r, resp);
+        ret = MHD_queue_response(c, (unsigned)r->status, resp);
+        MHD_destroy_response(resp);
+    } else if (r->owned) {
+        free((void *)r->body);
+    }
+    journal_req(s, rq, ret == MHD_YES ? r->status : 0, r->replay);
+    return ret;
+}
+
+static struct reply fixed_reply(int status, const char *body)
+{
+    struct reply r = {0};
+    r.status = status;
+    r.body = body;
+    r.len = strlen(body);
+    return r;
+}
+
+static struct reply error_reply(int status, const char *message)
+{
+    struct reply r = {0};
+    r.status = status;
+    r.body = reply_error(status, message, &r.len);
+    r.owned = 1;
+    return r;
+}
+
+/* Statuses a client retries are never cached: the retry must reach us again. */
+static int cacheable_status(int status)
+{
+    return !(status >= 500 || status == 408 || status == 425 || status == 429);
+}
+
+static struct reply injected_reply(int status)
+{
+    struct reply r = error_reply(status, "Injected fault");
+    r.retry_after = status == 429 || status == 503;
+    r.cacheable = cacheable_status(status);
+    return r;
+}
+
+/* ---- the checks, in Truto's order ---- */
+
+/* Step 8: membership. */
+static enum MHD_Result answer_membership(struct mock_server *s, struct MHD_Connection *c,
+                                         struct req *rq)
+{
+    struct reply r;
+    if (rq->route == ROUTE_ADD) {
+        state_add(s->state, rq->pair, rq->pair_len);
+    } else if (!state_remove(s->state, rq->pair, rq->pair_len, rq->group_id, rq->user_id)) {
+        r = fixed_reply(404, BODY_NOT_MEMBER);
+        r.cacheable = r.rate_headers = 1;
+        return send_reply(s, c, rq, &r);
+    }
+    r = (struct reply){0};
+    r.status = 200;
+    r.body = reply_group(rq->group_id, &r.len);
+    r.owned = r.cacheable = r.rate_headers = 1;
+    return send_reply(s, c, rq, &r);
+}
+
+/* Step 7: fault injection by the user_id's prefix. */
+static enum MHD_Result answer_faults(struct mock_server *s, struct MHD_Connection *c,
+                                     struct req *rq)
+{
+    struct fault f = fault_parse(rq->user_id);
+    struct reply r;
+    switch (f.kind) {
+    case FAULT_STATUS:
+        r = injected_reply(f.status);
+        return send_reply(s, c, rq, &r);
+    case FAULT_FLAKY:
+        if (state_fault_hit(s->state, rq->pair, rq->pair_len) < f.count) {
+            r = injected_reply(f.status);
+            return send_reply(s, c, rq, &r);
+        }
+        break;
+    case FAULT_DROP:
+        if (state_fault_hit(s->state, rq->pair, rq->pair_len) < f.count) {
+            journal_req(s, rq, 0, 0);
+            return MHD_NO; /* MHD closes the connection without a response */
+        }
+        break;
+    case FAULT_SLOW:
+        /* Suspend first: the timer may resume us as soon as it has the entry. */
+        MHD_suspend_connection(c);
+        rq->suspended = 1;
+        timer_add(s->timer, c, mclock_ns() + (uint64_t)f.delay_ms * 1000000u);
+        return MHD_YES;
+    case FAULT_NONE:
+        break;
+    }
+    return answer_membership(s, c, rq);
+}
+
+/* Steps 5 and 6: account state, then the body. */
+static enum MHD_Result answer_checked(struct mock_server *s, struct MHD_Connection *c,
+                                      struct req *rq)
+{
+    struct reply r;
+    if (state_blocked(s->state, rq->account))
+        r = fixed_reply(503, BODY_BLOCKED);
+    else if (state_needs_reauth(s->state, rq->account))
+        r = fixed_reply(401, BODY_REAUTH);
+    else if (rq->problem)
+        r = error_reply(400, rq->problem);
+    else {
+        rq->pair = state_pair_key(rq->account, rq->group_id, rq->user_id, &rq->pair_len);
+        return answer_faults(s, c, rq);
+    }
+    r.cacheable = 1;
+    return send_reply(s, c, rq, &r);
+}
+
+/* Steps 3 and 4: windows, then the idempotency cache. */
+static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connection *c,
+                                       struct req *rq)
+{
+    uint64_t now = mclock_ns();
+    struct reply r;
+    if (!state_admit(s->state, rq->account, now, &rq->rl)) {
+        r = fixed_reply(429, BODY_RATE_LIMITED);
+        r.retry_after = (int)secs_until(rq->rl.ends_ns, now);
+        r.rate_headers = 1;
+        return send_reply(s, c, rq, &r);
+    }
+    const struct cached_reply *cached = rq->idem_key ? state_idem_get(s->state, rq->idem_key) : NULL;
+    if (cached) {
+        /* Cached bodies live until the state is freed, after the daemon stops. */
+        r = (struct reply){0};
+        r.status = cached->status;
+        r.body = cached->body;
+        r.len = cached->len;
+        r.replay = 1;
+        r.rate_headers = (r.status >= 200 && r.status < 300) || r.status == 404;
+        return send_reply(s, c, rq, &r);
+    }
+    return answer_checked(s, c, rq);
+}
+
+/* Steps 1 and 2, after routing: token, method, account. */
+static enum MHD_Result answer(struct mock_server *s, struct MHD_Connection *c, struct req *rq)
+{
+    struct reply r;
+    read_body(rq);
+    if (!rq->auth_ok)
+        r = fixed_reply(401, BODY_BAD_TOKEN);
+    else if (rq->route == ROUTE_NONE)
+        r = fixed_reply(404, BODY_NO_ROUTE);
+    else if (strcmp(rq->method, MHD_HTTP_METHOD_POST) != 0) {
+        r = fixed_reply(405, BODY_NO_METHOD);
+        r.allow_post = 1;
+    } else if (!rq->account || !*rq->account)
+        r = error_reply(400, "integrated_account_id is required");
+    else
+        return answer_admitted(s, c, rq);
+    return send_reply(s, c, rq, &r);
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct mock_server *s = cls;
+    struct req *rq = *con_cls;
+    (void)version;
+    if (!rq) {
+        *con_cls = req_new(s, c, url, method);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        take_body(rq, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->suspended) {
+        /* Back from a slow-MS wait: steps 1-7 are done. */
+        rq->suspended = 0;
+        return answer_membership(s, c, rq);
+    }
+    return answer(s, c, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct mock_server *s = cls;
+    struct req *rq = *con_cls;
+    (void)c;
+    (void)toe;
+    if (!rq)
+        return;
+    if (!rq->journaled)
+        journal_req(s, rq, 0, 0); /* the client left, or we stopped, before an answer */
+    req_free(rq);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* drop-K closes connections on purpose; that is not worth a line each. */
+    if (strstr(msg, "Application reported internal error"))
+        return;
+    fprintf(stderr, "truto-mock: %s%s", msg, strchr(msg, '\n') ? "" : "\n");
+}
+
+static struct MHD_Daemon *start_daemon(struct mock_server *s, const struct mock_options *o)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)o->port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    /* The library warns about a pool of one (that is just the polling thread),
+     * so the pool size is only passed when there is a pool. */
+    struct MHD_OptionItem pool[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+        /* The logger must come first to catch messages about later options. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
+        MHD_OPTION_ARRAY, o->threads > 1 ? pool : pool + 1,
+        MHD_OPTION_END);
+}
+
+struct mock_server *server_start(const struct mock_options *o, struct mock_state *st,
+                                 struct journal *j, unsigned *port)
+{
+    struct mock_server *s = xmalloc(sizeof *s);
+    memset(s, 0, sizeof *s);
+    s->state = st;
+    s->journal = j;
+    s->rate_headers = o->rate_headers;
+    struct sbuf auth = {0};
+    sbuf_adds(&auth, "Bearer ");
+    sbuf_adds(&auth, o->token);
+    s->expected_auth = auth.p;
+
+    s->timer = timer_start();
+    if (s->timer)
+        s->daemon = start_daemon(s, o);
+    if (!s->daemon) {
+        if (s->timer)
+            fprintf(stderr, "truto-mock: cannot listen on 127.0.0.1:%u\n", o->port);
+        server_stop(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info && info->port ? info->port : o->port;
+    return s;
+}
+
+void server_stop(struct mock_server *s)
+{
+    if (!s)
+        return;
+    if (s->timer)
+        timer_shutdown(s->timer);
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    timer_free(s->timer);
+    free(s->expected_auth);
+    free(s);
+}

@@ -1,0 +1,25 @@
+/* server.h: the HTTP side of truto-mock, on libmicrohttpd.
+ *
+ * server_start binds 127.0.0.1:port (0 = any free port) with an internal
+ * epoll thread pool of o->threads workers and HTTP/1.1 keep-alive, and
+ * answers POSTs to the user-directory group endpoints following Truto's order
+ * of checks: token, integrated_account_id, token then account window,
+ * Idempotency-Key replay, blocked / re-auth accounts, body, injected faults,
+ * membership. Every request received is journaled once, with status 0 when no
+ * response was sent (drop-K, or a client gone mid-request).
+ * server_stop answers any slow-MS requests still waiting, stops the daemon
+ * and frees the server; the state and journal outlive it. */
+#ifndef TRUTO_MOCK_SERVER_H
+#define TRUTO_MOCK_SERVER_H
+#include "journal.h"
+#include "options.h"
+#include "state.h"
+
+struct mock_server;
+
+/* Returns NULL after printing why; *port gets the bound port. */
+struct mock_server *server_start(const struct mock_options *o, struct mock_state *st,
+                                 struct journal *j, unsigned *port);
+void server_stop(struct mock_server *s);
+
+#endif

@@ -1,0 +1,243 @@
+/* state.c: see state.h. */
+#include "state.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fill_set(struct strmap *set, const char **ids, size_t n)
+{
+    strmap_init(set);
+    for (size_t i = 0; i < n; i++)
+        strmap_put(set, ids[i], strlen(ids[i]), NULL)->num = 1;
+}
+
+void state_init(struct mock_state *st, const struct mock_options *o)
+{
+    memset(st, 0, sizeof *st);
+    pthread_mutex_init(&st->lock, NULL);
+    st->account_limit = o->account_limit;
+    st->token_limit = o->token_limit;
+    strmap_init(&st->account_windows);
+    strmap_init(&st->members);
+    strmap_init(&st->wildcard);
+    strmap_init(&st->fault_hits);
+    strmap_init(&st->idem);
+    st->default_member = 1;
+    fill_set(&st->blocked, o->blocked, o->nblocked);
+    fill_set(&st->reauth, o->reauth, o->nreauth);
+}
+
+void state_free(struct mock_state *st)
+{
+    strmap_free(&st->account_windows, free);
+    strmap_free(&st->members, NULL);
+    strmap_free(&st->wildcard, NULL);
+    strmap_free(&st->fault_hits, NULL);
+    strmap_free(&st->idem, free);
+    strmap_free(&st->blocked, NULL);
+    strmap_free(&st->reauth, NULL);
+    pthread_mutex_destroy(&st->lock);
+}
+
+/* Length-prefixed parts: "a-b"+"c" and "a"+"b-c" can never collide, whatever
+ * bytes the ids hold. */
+static char *join_key(const char *const *parts, size_t n, size_t *len)
+{
+    struct sbuf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(parts[i]);
+        sbuf_addf(&b, "%zu:", l);
+        sbuf_add(&b, parts[i], l);
+    }
+    *len = b.len;
+    return b.p;
+}
+
+char *state_pair_key(const char *account, const char *group, const char *user, size_t *len)
+{
+    const char *parts[] = {account, group, user};
+    return join_key(parts, 3, len);
+}
+
+static char *wildcard_key(const char *group, const char *user, size_t *len)
+{
+    const char *parts[] = {group, user};
+    return join_key(parts, 2, len);
+}
+
+void state_members_mode(struct mock_state *st)
+{
+    st->default_member = 0;
+}
+
+void state_seed_member(struct mock_state *st, const char *account,
+                       const char *group, const char *user)
+{
+    size_t len;
+    int any = !account || !*account;
+    char *key = any ? wildcard_key(group, user, &len)
+                    : state_pair_key(account, group, user, &len);
+    pthread_mutex_lock(&st->lock);
+    strmap_put(any ? &st->wildcard : &st->members, key, len, NULL)->num = 1;
+    pthread_mutex_unlock(&st->lock);
+    free(key);
+}
+
+/* ---- fixed windows ---- */
+
+static unsigned window_used(const struct fixed_window *w, uint64_t index)
+{
+    return w->index == index ? w->used : 0;
+}
+
+static void window_take(struct fixed_window *w, uint64_t index)
+{
+    if (w->index != index) {
+        w->index = index;
+        w->used = 0;
+    }
+    w->used++;
+}
+
+static void report(struct rl_report *rep, const struct rate_limit *lim,
+                   const struct fixed_window *w, uint64_t index)
+{
+    uint64_t dur_ns = lim->dur_ms * 1000000;
+    rep->present = 1;
+    rep->limit = lim->n;
+    unsigned used = window_used(w, index);
+    rep->remaining = used < lim->n ? lim->n - used : 0;
+    rep->ends_ns = (index + 1) * dur_ns;
+}
+
+static struct fixed_window *account_window(struct mock_state *st, const char *account)
+{
+    struct strmap_slot *s = strmap_put(&st->account_windows, account, strlen(account), NULL);
+    if (!s->ptr) {
+        struct fixed_window *w = xmalloc(sizeof *w);
+        w->index = 0;
+        w->used = 0;
+        s->ptr = w;
+    }
+    return s->ptr;
+}
+
+int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
+                struct rl_report *rep)
+{
+    const struct rate_limit *tl = &st->token_limit, *al = &st->account_limit;
+    uint64_t tidx = tl->n ? now_ns / (tl->dur_ms * 1000000) : 0;
+    uint64_t aidx = al->n ? now_ns / (al->dur_ms * 1000000) : 0;
+    memset(rep, 0, sizeof *rep);
+
+    pthread_mutex_lock(&st->lock);
+    if (tl->n && window_used(&st->token_window, tidx) >= tl->n) {
+        report(rep, tl, &st->token_window, tidx);
+        pthread_mutex_unlock(&st->lock);
+        return 0;
+    }
+    struct fixed_window *aw = al->n ? account_window(st, account) : NULL;
+    if (aw && window_used(aw, aidx) >= al->n) {
+        report(rep, al, aw, aidx);
+        pthread_mutex_unlock(&st->lock);
+        return 0;
+    }
+    /* Both have room: only now consume, so a refused request costs nothing. */
+    if (tl->n)
+        window_take(&st->token_window, tidx);
+    if (aw) {
+        window_take(aw, aidx);
+        report(rep, al, aw, aidx);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return 1;
+}
+
+/* ---- idempotency cache ---- */
+
+const struct cached_reply *state_idem_get(struct mock_state *st, const char *key)
+{
+    pthread_mutex_lock(&st->lock);
+    struct strmap_slot *s = strmap_get(&st->idem, key, strlen(key));
+    const struct cached_reply *r = s ? s->ptr : NULL;
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
+void state_idem_put(struct mock_state *st, const char *key, int status,
+                    const char *body, size_t len)
+{
+    struct cached_reply *r = xmalloc(sizeof *r + len + 1);
+    r->status = status;
+    r->len = len;
+    memcpy(r->body, body, len);
+    r->body[len] = '\0';
+
+    pthread_mutex_lock(&st->lock);
+    struct strmap_slot *s = strmap_put(&st->idem, key, strlen(key), NULL);
+    if (!s->ptr) {
+        s->ptr = r;
+        r = NULL;
+    }
+    pthread_mutex_unlock(&st->lock);
+    free(r); /* a concurrent twin cached first: its answer stands */
+}
+
+/* ---- accounts, faults, membership ---- */
+
+int state_blocked(const struct mock_state *st, const char *account)
+{
+    return strmap_get(&st->blocked, account, strlen(account)) != NULL;
+}
+
+int state_needs_reauth(const struct mock_state *st, const char *account)
+{
+    return strmap_get(&st->reauth, account, strlen(account)) != NULL;
+}
+
+unsigned long state_fault_hit(struct mock_state *st, const char *pair, size_t pair_len)
+{
+    pthread_mutex_lock(&st->lock);
+    struct strmap_slot *s = strmap_put(&st->fault_hits, pair, pair_len, NULL);
+    unsigned long before = (unsigned long)s->num++;
+    pthread_mutex_unlock(&st->lock);
+    return before;
+}
+
+/* Caller holds the lock. */
+static int is_member(struct mock_state *st, const char *pair, size_t pair_len,
+                     const char *group, const char *user)
+{
+    struct strmap_slot *s = strmap_get(&st->members, pair, pair_len);
+    if (s)
+        return s->num != 0;
+    if (st->wildcard.count) {
+        size_t len;
+        char *key = wildcard_key(group, user, &len);
+        int hit = strmap_get(&st->wildcard, key, len) != NULL;
+        free(key);
+        if (hit)
+            return 1;
+    }
+    return st->default_member;
+}
+
+int state_remove(struct mock_state *st, const char *pair, size_t pair_len,
+                 const char *group, const char *user)
+{
+    pthread_mutex_lock(&st->lock);
+    int was = is_member(st, pair, pair_len, group, user);
+    if (was)
+        strmap_put(&st->members, pair, pair_len, NULL)->num = 0;
+    pthread_mutex_unlock(&st->lock);
+    return was;
+}
+
+void state_add(struct mock_state *st, const char *pair, size_t pair_len)
+{
+    pthread_mutex_lock(&st->lock);
+    strmap_put(&st->members, pair, pair_len, NULL)->num = 1;
+    pthread_mutex_unlock(&st->lock);
+}

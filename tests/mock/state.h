@@ -1,0 +1,91 @@
+/* state.h: everything the mock remembers between requests.
+ *
+ *  - membership of (account, group_id, user_id) pairs: an explicit table of
+ *    pairs that were seeded, removed or added, over a default that is
+ *    "member" without --members and "not a member" with it; --members rows
+ *    without an account are kept apart and match the pair under any account;
+ *  - fixed-window counters, one for the token and one per account
+ *    (index = floor(t / DUR) on mclock, so windows start at server start);
+ *  - the Idempotency-Key cache: the first cached answer for a key wins and is
+ *    never changed or freed while the server runs, so callers may send it
+ *    without copying;
+ *  - per-pair request counts for flaky-/drop- faults;
+ *  - the blocked and re-auth account sets (read-only after state_init).
+ * One mutex guards the mutable tables; each call holds it only briefly. */
+#ifndef TRUTO_MOCK_STATE_H
+#define TRUTO_MOCK_STATE_H
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "strmap.h"
+
+struct fixed_window {
+    uint64_t index;   /* which window the count belongs to */
+    unsigned used;    /* requests admitted in that window */
+};
+
+/* A window's standing, for ratelimit-* and Retry-After. */
+struct rl_report {
+    int present;          /* 0: no such limit configured */
+    unsigned limit;
+    unsigned remaining;
+    uint64_t ends_ns;     /* when the current window ends, on mclock */
+};
+
+struct cached_reply {
+    int status;
+    size_t len;
+    char body[];
+};
+
+struct mock_state {
+    pthread_mutex_t lock;
+    struct rate_limit account_limit;
+    struct rate_limit token_limit;
+    struct fixed_window token_window;
+    struct strmap account_windows;   /* account -> struct fixed_window * */
+    struct strmap members;           /* pair key -> num: 1 member, 0 not */
+    struct strmap wildcard;          /* group+user key -> member under any account */
+    int default_member;
+    struct strmap fault_hits;        /* pair key -> requests that reached step 7 */
+    struct strmap idem;              /* Idempotency-Key -> struct cached_reply * */
+    struct strmap blocked;           /* account -> 1 */
+    struct strmap reauth;            /* account -> 1 */
+};
+
+void state_init(struct mock_state *st, const struct mock_options *o);
+void state_free(struct mock_state *st);
+
+/* An unambiguous key for (account, group, user), malloc'd; *len gets its length. */
+char *state_pair_key(const char *account, const char *group, const char *user, size_t *len);
+
+/* --members: from now on unlisted pairs are not members. account NULL or ""
+ * makes the row match any account. */
+void state_members_mode(struct mock_state *st);
+void state_seed_member(struct mock_state *st, const char *account,
+                       const char *group, const char *user);
+
+/* Step 3. Returns 1 when admitted (both windows consumed; *rep describes the
+ * account window) or 0 when over a limit (nothing consumed; *rep describes the
+ * window that refused, remaining 0). */
+int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
+                struct rl_report *rep);
+
+const struct cached_reply *state_idem_get(struct mock_state *st, const char *key);
+void state_idem_put(struct mock_state *st, const char *key, int status,
+                    const char *body, size_t len);
+
+int state_blocked(const struct mock_state *st, const char *account);
+int state_needs_reauth(const struct mock_state *st, const char *account);
+
+/* How many earlier requests of this pair reached fault injection; counts this one. */
+unsigned long state_fault_hit(struct mock_state *st, const char *pair, size_t pair_len);
+
+/* Returns 1 when the pair was a member (and now is not), 0 when it was not. */
+int state_remove(struct mock_state *st, const char *pair, size_t pair_len,
+                 const char *group, const char *user);
+void state_add(struct mock_state *st, const char *pair, size_t pair_len);
+
+#endif
