@@ -18,6 +18,9 @@ const char *config_usage(void)
            "  -a, --account ID         integrated_account_id for rows that have none\n"
            "  -o, --output FILE        results CSV (default output/results.csv)\n"
            "  -r, --retry-log FILE     rows to run again (default output/retry.csv)\n"
+           "      --resume             skip rows the results file already has removed or\n"
+           "                           not_found, and append to it (after a crash or ^C)\n"
+           "      --force              resume even though INPUT changed since the first run\n"
            "\n"
            "Pace\n"
            "  -c, --concurrency N      requests in flight at most (default 16)\n"
@@ -44,6 +47,7 @@ const char *config_usage(void)
            "  2   usage, configuration or unreadable input; nothing more was sent\n"
            "  3   aborted: the token was refused (401) or too many rows failed; unfinished\n"
            "      rows are in the retry log\n"
+           "  75  another grouprm is writing the same results file\n"
            "  130 interrupted by SIGINT or SIGTERM; unfinished rows are in the retry log\n";
 }
 
@@ -153,7 +157,7 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE };
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE };
 
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
@@ -170,6 +174,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"token", required_argument, NULL, OPT_TOKEN},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -251,6 +257,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                 return -1;
             }
             break;
+        case OPT_RESUME: c->resume = 1; break;
+        case OPT_FORCE: c->force = 1; break;
         case 'q': c->quiet = 1; c->verbose = 0; break;
         case 'v': c->verbose = 1; c->quiet = 0; break;
         case 'h': c->help = 1; return 0;
@@ -276,5 +284,10 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         return -1;
     }
     c->input = argv[optind];
+    if (c->resume && strcmp(c->input, "-") == 0) {
+        snprintf(err, errlen, "--resume needs INPUT to be a file: stdin cannot be checked "
+                              "against the earlier run");
+        return -1;
+    }
     return 0;
 }

@@ -27,6 +27,8 @@ struct config {
     unsigned max_attempts;
     double max_failure_rate;  /* 0..1: stop when more rows than this fail */
     double timeout_s;
+    int resume;               /* skip pairs the results file has done; append */
+    int force;                /* resume even if the input changed */
     int quiet, verbose;
     int help, version;        /* print and exit 0 */
 };

@@ -490,7 +490,14 @@ oom:
     return NULL;
 }
 
-void csvin_hash_into(struct csvin *c, struct sha256 *h) { c->hash = h; }
+int csvin_hash_into(struct csvin *c, struct sha256 *h)
+{
+    if (c->chunk_off != 0)
+        return -1;  /* earlier chunks are gone: cannot hash from the start */
+    sha256_update(h, c->chunk, c->chunk_len);
+    c->hash = h;
+    return 0;
+}
 
 const char *csvin_error(const struct csvin *c) { return c->errmsg; }
 int csvin_has_account_column(const struct csvin *c) { return c->have[SLOT_ACCOUNT]; }

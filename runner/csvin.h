@@ -52,8 +52,10 @@ int csvin_next(struct csvin *c, struct csvin_row *row);
 struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
                            unsigned long line, char *err, size_t errlen);
 
-/* Feeds every byte read from now on into h (the input's hash). */
-void csvin_hash_into(struct csvin *c, struct sha256 *h);
+/* Feeds every byte of the input into h: those read so far, then all later ones.
+ * -1 when the bytes read so far are no longer all in memory (a header longer
+ * than the first chunk). */
+int csvin_hash_into(struct csvin *c, struct sha256 *h);
 
 const char *csvin_error(const struct csvin *c);  /* "input.csv line 7: unclosed quote" */
 int csvin_has_account_column(const struct csvin *c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "config.h"
@@ -22,6 +23,7 @@ enum exit_code {
     EXIT_SOME_FAILED = 1,
     EXIT_USAGE = 2,
     EXIT_ABORTED = 3,
+    EXIT_LOCKED = 75,
     EXIT_INTERRUPTED = 130,
 };
 
@@ -105,8 +107,10 @@ static void print_summary(const struct run_counts *c, double elapsed)
         used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu duplicate",
                                  c->by_status[ST_DUPLICATE]);
     if (c->by_status[ST_INTERRUPTED])
-        snprintf(extra + used, sizeof extra - used, ", %lu interrupted",
-                 c->by_status[ST_INTERRUPTED]);
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu interrupted",
+                                 c->by_status[ST_INTERRUPTED]);
+    if (c->skipped)
+        snprintf(extra + used, sizeof extra - used, ", %lu already done", c->skipped);
     log_info("%lu rows: %lu removed, %lu not_found, %lu failed, %lu invalid, "
              "%lu not_attempted%s in %.1fs (%.1f req/s, %lu 429s, %lu retries)",
              c->rows, c->by_status[ST_REMOVED], c->by_status[ST_NOT_FOUND],
@@ -130,21 +134,78 @@ static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
     return EXIT_OK;
 }
 
+/* --resume: which pairs are done, and is this the input they were done from?
+ * Fills done and *keep (the whole-line length of the results to append to, or
+ * -1 to start afresh). Returns 0, or -1 (logged) to refuse. */
+static int prepare_resume(const struct config *cfg, int planned, const struct input_id *id,
+                          struct pairset *done, long *keep)
+{
+    char err[600];
+    struct input_id old;
+    unsigned long lines;
+    int st = state_read(cfg->output, &old, err, sizeof err);
+    if (st < 0 || results_read_done(cfg->output, done, &lines, keep, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (*keep <= 0) {
+        log_info("no results in '%s' yet: starting from the beginning", cfg->output);
+        return 0;
+    }
+    const char *why = NULL;
+    if (!planned)
+        why = "the input could not be hashed to check it";
+    else if (st == 0)
+        why = "no state file beside it says which input it was made from";
+    else if (old.size != id->size || strcmp(old.sha256, id->sha256) != 0)
+        why = "the input differs from the one it was made from (size or SHA-256)";
+    if (why && !cfg->force) {
+        log_error("cannot resume '%s': %s; use --force to resume anyway", cfg->output, why);
+        return -1;
+    }
+    if (why)
+        log_warn("resuming '%s' although %s (--force)", cfg->output, why);
+    log_info("resuming: %lu results lines read, %zu pairs already done", lines, done->n);
+    return 0;
+}
+
+/* The scheduler was made but never started: close its handles ourselves. */
+static void discard_sched(struct app *app)
+{
+    sched_close(app->sched);
+    uv_run(&app->loop, UV_RUN_DEFAULT);
+    sched_free(app->sched);
+    app->sched = NULL;
+    uv_loop_close(&app->loop);
+}
+
 static int run(const struct config *cfg)
 {
     char err[600];
-    int rc = EXIT_USAGE;
+    int rc = EXIT_USAGE, lock_fd = -1, busy = 0;
+    struct pairset done;
+    pairset_init(&done);
     char *token = read_token(cfg);
     if (!token)
         return EXIT_USAGE;
 
     int from_stdin = strcmp(cfg->input, "-") == 0;
     const char *name = from_stdin ? "stdin" : cfg->input;
-    FILE *fp = from_stdin ? stdin : fopen(cfg->input, "rb");
+    FILE *fp = NULL;
     struct csvin *in = NULL;
     struct results *res = NULL;
     struct app app;
     memset(&app, 0, sizeof app);
+
+    /* First the lock: nothing, not even the results file, is touched while
+     * another run owns it. */
+    lock_fd = results_lock(cfg->output, &busy, err, sizeof err);
+    if (lock_fd < 0) {
+        log_error("%s", err);
+        rc = busy ? EXIT_LOCKED : EXIT_USAGE;
+        goto out;
+    }
+    fp = from_stdin ? stdin : fopen(cfg->input, "rb");
     if (!fp) {
         log_error("cannot open '%s': %s", cfg->input, strerror(errno));
         goto out;
@@ -154,16 +215,11 @@ static int run(const struct config *cfg)
         log_error("%s", err);
         goto out;
     }
-    res = results_open(cfg->output, cfg->retry_log, err, sizeof err);
-    if (!res) {
-        log_error("%s", err);
-        goto out;
-    }
 
     uv_loop_init(&app.loop);
     struct stat st;
     int fd = !from_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? fileno(fp) : -1;
-    app.sched = sched_new(&app.loop, cfg, name, in, fd, res, token, on_finished, &app, err,
+    app.sched = sched_new(&app.loop, cfg, name, in, fd, token, on_finished, &app, err,
                           sizeof err);
     memset(token, 0, strlen(token));
     if (!app.sched) {
@@ -171,6 +227,20 @@ static int run(const struct config *cfg)
         uv_loop_close(&app.loop);
         goto out;
     }
+    struct input_id id;
+    long keep = -1;
+    int planned = sched_plan(app.sched, &id);
+    if (planned < 0 || (cfg->resume && prepare_resume(cfg, planned, &id, &done, &keep) != 0)) {
+        discard_sched(&app);
+        goto out;
+    }
+    res = results_open(cfg->output, cfg->retry_log, keep, err, sizeof err);
+    if (!res || (planned && state_write(cfg->output, &id, err, sizeof err) != 0)) {
+        log_error("%s", err);
+        discard_sched(&app);
+        goto out;
+    }
+
     uv_signal_init(&app.loop, &app.sigint);
     uv_signal_init(&app.loop, &app.sigterm);
     app.sigint.data = app.sigterm.data = &app;
@@ -178,7 +248,7 @@ static int run(const struct config *cfg)
     uv_signal_start(&app.sigterm, on_signal, SIGTERM);
 
     uint64_t t0 = uv_hrtime();
-    sched_start(app.sched);
+    sched_start(app.sched, res, cfg->resume ? &done : NULL);
     uv_run(&app.loop, UV_RUN_DEFAULT);
     double elapsed = (double)(uv_hrtime() - t0) / 1e9;
 
@@ -204,6 +274,9 @@ out:
     csvin_close(in);
     if (fp && !from_stdin)
         fclose(fp);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    pairset_free(&done);
     free(token);
     return rc;
 }

@@ -3,6 +3,8 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +68,24 @@ void format_rfc3339(double epoch, char *buf, size_t len)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-static FILE *create(struct results *r, const char *path, const char *header)
+/* keep >= 0: keep that many bytes of an existing file (whole lines, found by
+ * results_read_done) and append after them; -1 (or 0): start the file afresh. */
+static FILE *create(struct results *r, const char *path, const char *header, long keep)
 {
     if (make_parent_dirs(path) != 0) {
         snprintf(r->err, sizeof r->err, "cannot create the folder for '%s': %s", path,
                  strerror(errno));
         return NULL;
+    }
+    if (keep > 0) {
+        FILE *f = fopen(path, "r+");
+        if (!f || ftruncate(fileno(f), keep) != 0 || fseek(f, 0, SEEK_END) != 0) {
+            snprintf(r->err, sizeof r->err, "cannot reopen '%s': %s", path, strerror(errno));
+            if (f)
+                fclose(f);
+            return NULL;
+        }
+        return f;
     }
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -86,7 +100,8 @@ static FILE *create(struct results *r, const char *path, const char *header)
     return f;
 }
 
-struct results *results_open(const char *path, const char *retry_path, char *err, size_t errlen)
+struct results *results_open(const char *path, const char *retry_path, long keep, char *err,
+                             size_t errlen)
 {
     struct results *r = calloc(1, sizeof *r);
     if (!r) {
@@ -97,8 +112,8 @@ struct results *results_open(const char *path, const char *retry_path, char *err
     r->retry_path = strdup(retry_path);
     if (!r->out_path || !r->retry_path)
         snprintf(r->err, sizeof r->err, "out of memory");
-    else if ((r->out = create(r, path, RESULTS_HEADER)))
-        r->retry = create(r, retry_path, RETRY_HEADER);
+    else if ((r->out = create(r, path, RESULTS_HEADER, keep)))
+        r->retry = create(r, retry_path, RETRY_HEADER, -1);
     if (!r->retry) {
         snprintf(err, errlen, "%s", r->err);
         if (r->out)
@@ -219,3 +234,218 @@ int results_close(struct results *r)
 }
 
 const char *results_error(const struct results *r) { return r->err; }
+
+/* ---- resume ------------------------------------------------------------ */
+
+enum { COL_GROUP = 1, COL_USER = 2, COL_ACCOUNT = 3, COL_STATUS = 4, RESULT_COLS = 10 };
+
+struct reader {
+    struct pairset *done;
+    char *cell[RESULT_COLS];
+    size_t len[RESULT_COLS];
+    size_t field;
+    unsigned long rows;
+    int header_ok, oom;
+    int is_header;
+    unsigned long ended;  /* rows ended by a newline, header included */
+};
+
+static void rd_field(void *s, size_t len, void *data)
+{
+    struct reader *rd = data;
+    size_t i = rd->field++;
+    if (i >= RESULT_COLS)
+        return;
+    char *p = malloc(len + 1);
+    if (!p) {
+        rd->oom = 1;
+        return;
+    }
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    free(rd->cell[i]);
+    rd->cell[i] = p;
+    rd->len[i] = len;
+}
+
+static void rd_row(int term, void *data)
+{
+    struct reader *rd = data;
+    size_t nf = rd->field;
+    rd->field = 0;
+    if (term == -1)
+        return;  /* ended by the end of the file, not a newline: torn */
+    rd->ended++;
+    if (rd->is_header) {
+        rd->is_header = 0;
+        rd->header_ok = nf == RESULT_COLS && rd->cell[0] && strcmp(rd->cell[0], "line") == 0 &&
+                        rd->cell[COL_STATUS] && strcmp(rd->cell[COL_STATUS], "status") == 0;
+        return;
+    }
+    if (nf != RESULT_COLS)
+        return;  /* not a whole results line: ignore it */
+    rd->rows++;
+    const char *st = rd->cell[COL_STATUS];
+    if (strcmp(st, "removed") != 0 && strcmp(st, "not_found") != 0)
+        return;
+    struct pair_key k;
+    pair_key_of(&k, rd->cell[COL_ACCOUNT], rd->len[COL_ACCOUNT], rd->cell[COL_GROUP],
+                rd->len[COL_GROUP], rd->cell[COL_USER], rd->len[COL_USER]);
+    if (pairset_add(rd->done, &k) < 0)
+        rd->oom = 1;
+}
+
+int results_read_done(const char *path, struct pairset *done, unsigned long *lines, long *keep,
+                      char *err, size_t errlen)
+{
+    *keep = -1;
+    *lines = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    struct csv_parser p;
+    struct reader rd;
+    memset(&rd, 0, sizeof rd);
+    rd.done = done;
+    rd.is_header = 1;
+    int rc = 0;
+    if (csv_init(&p, 0) != 0) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Fed one line at a time, so that after each piece we know whether a row
+     * ended in it: the file is whole up to the last such piece. Whatever
+     * follows was torn by a kill in the middle of a write. */
+    char buf[65536];
+    size_t n;
+    long off = 0, whole = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0 && !rd.oom) {
+        size_t pos = 0;
+        while (pos < n) {
+            char *nl = memchr(buf + pos, '\n', n - pos);
+            size_t piece = nl ? (size_t)(nl - (buf + pos)) + 1 : n - pos;
+            unsigned long before = rd.ended;
+            if (csv_parse(&p, buf + pos, piece, rd_field, rd_row, &rd) != piece)
+                break;
+            pos += piece;
+            off += (long)piece;
+            if (rd.ended != before)
+                whole = off;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        rc = -1;
+    }
+    csv_fini(&p, rd_field, rd_row, &rd);
+    csv_free(&p);
+    fclose(f);
+    for (size_t i = 0; i < RESULT_COLS; i++)
+        free(rd.cell[i]);
+    if (rc == 0 && rd.oom) {
+        snprintf(err, errlen, "out of memory reading '%s'", path);
+        rc = -1;
+    }
+    if (rc == 0 && !rd.header_ok && (rd.rows || !rd.is_header)) {
+        snprintf(err, errlen, "'%s' is not a grouprm results file", path);
+        rc = -1;
+    }
+    *keep = rc == 0 ? whole : -1;
+    *lines = rd.rows;
+    return rc;
+}
+
+/* ---- the lock ------------------------------------------------------------- */
+
+int results_lock(const char *path, int *busy, char *err, size_t errlen)
+{
+    char lock[4096];
+    *busy = 0;
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    if (make_parent_dirs(lock) != 0) {
+        snprintf(err, errlen, "cannot create the folder for '%s': %s", lock, strerror(errno));
+        return -1;
+    }
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open '%s': %s", lock, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        if (e == EWOULDBLOCK) {
+            *busy = 1;
+            snprintf(err, errlen,
+                     "'%s' is in use by another grouprm (pid %s): wait for it to finish, or "
+                     "give this run another --output",
+                     path, pid[0] ? pid : "unknown");
+        } else {
+            snprintf(err, errlen, "cannot lock '%s': %s", lock, strerror(e));
+        }
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "cannot write '%s': %s", lock, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- the state file ---------------------------------------------------- */
+
+int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s.state", results_path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fprintf(f, "grouprm-state 1\ninput_size %llu\ninput_sha256 %s\n",
+                          (unsigned long long)id->size, id->sha256) > 0;
+    ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int state_read(const char *results_path, struct input_id *id, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.state", results_path);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    unsigned long long size;
+    int version;
+    int n = fscanf(f, "grouprm-state %d input_size %llu input_sha256 %64s", &version, &size,
+                   id->sha256);
+    fclose(f);
+    if (n != 3 || version != 1 || strlen(id->sha256) != 64) {
+        snprintf(err, errlen, "'%s' is not a grouprm state file", path);
+        return -1;
+    }
+    id->size = size;
+    return 1;
+}

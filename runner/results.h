@@ -13,7 +13,9 @@
 #ifndef GROUPRM_RESULTS_H
 #define GROUPRM_RESULTS_H
 #include <stddef.h>
+#include <stdint.h>
 #include "outcome.h"
+#include "pairset.h"
 
 struct row_result {
     unsigned long line;
@@ -30,14 +32,41 @@ struct row_result {
 
 struct results;
 
-/* Creates (truncating) both files, making parent folders. NULL with err set on failure. */
-struct results *results_open(const char *path, const char *retry_path, char *err, size_t errlen);
+/* Creates both files, making parent folders. keep > 0 keeps that many bytes of
+ * an existing results file (from results_read_done: its whole lines, a torn last
+ * line cut off) and appends after them; otherwise the file starts afresh. The
+ * retry log is always rewritten. NULL with err set on failure. */
+struct results *results_open(const char *path, const char *retry_path, long keep, char *err,
+                             size_t errlen);
 int results_write(struct results *r, const struct row_result *row);
 int results_sync(struct results *r);    /* fflush + fsync both files */
 int results_close(struct results *r);   /* sync, close, free; -1 if anything failed */
 const char *results_error(const struct results *r);
 /* 1 when the status belongs in the retry log. */
 int results_is_retryable(enum status s);
+
+/* --resume: reads an existing results file and adds to done every pair recorded
+ * removed or not_found. A torn last row (a kill in the middle of a write) is
+ * ignored, and so is a line that does not parse. *keep is the length of the
+ * whole rows to keep, or -1 when there is no file (start from the beginning).
+ * 0, or -1 with err set (unreadable, or not a grouprm results file). */
+int results_read_done(const char *path, struct pairset *done, unsigned long *lines, long *keep,
+                      char *err, size_t errlen);
+
+/* One grouprm at a time per results file: an advisory lock (flock) on PATH.lock,
+ * which holds the owner's pid for the message. The kernel drops it when the
+ * process dies, however it dies, so a stale lock never blocks. Returns the lock's
+ * fd, or -1 with err set; *busy is 1 when another live process holds it. */
+int results_lock(const char *path, int *busy, char *err, size_t errlen);
+
+/* The state file PATH.state records which input the results were made from. */
+struct input_id {
+    uint64_t size;
+    char sha256[65];
+};
+int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen);
+/* 1 read, 0 absent, -1 unreadable or malformed (err set). */
+int state_read(const char *results_path, struct input_id *id, char *err, size_t errlen);
 
 /* RFC 3339 UTC with milliseconds: 2026-11-28T13:02:11.123Z. buf >= 32 bytes. */
 void format_rfc3339(double epoch, char *buf, size_t len);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "request.h"
+#include "sha256.h"
 
 #define NEVER UINT64_MAX
 #define BACKOFF_BASE_MS 500
@@ -97,6 +99,8 @@ struct sched {
     int input_done;            /* nothing left to read sequentially */
     int input_failed;
     int input_broken;          /* rows can no longer be read at all */
+    const struct pairset *done;  /* --resume: pairs already removed or not_found */
+    struct sha256 hash;        /* of the input, filled by the plan pass */
     enum stop_reason stop;
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
@@ -412,6 +416,15 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
                row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
         return 1;
+    }
+    if (s->done) {
+        struct pair_key k;
+        pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len, row.user_id,
+                    row.user_len);
+        if (pairset_has(s->done, &k)) {
+            s->counts.skipped++;  /* an earlier run has its final line */
+            return 1;
+        }
     }
     struct account *a = expect ? expect : account_get(s, row.account, row.account_len);
     if (expect && (row.account_len != a->id_len || memcmp(row.account, a->id, a->id_len))) {
@@ -897,7 +910,7 @@ static void sync_cb(uv_timer_t *timer)
 }
 
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
-                        struct csvin *in, int fd, struct results *res, const char *token,
+                        struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
 {
     struct sched *s = calloc(1, sizeof *s);
@@ -910,7 +923,6 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->input_name = input_name;
     s->in = in;
     s->fd = fd;
-    s->res = res;
     s->on_finished = on_finished;
     s->ctx = ctx;
     s->readahead = cfg->concurrency * 4 > 256 ? cfg->concurrency * 4 : 256;
@@ -940,15 +952,26 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     return s;
 }
 
-void sched_start(struct sched *s)
+int sched_plan(struct sched *s, struct input_id *id)
 {
+    int hashed = s->fd >= 0 && csvin_hash_into(s->in, &s->hash) == 0;
+    if (plan(s) != 0)
+        return -1;
+    if (!hashed)
+        return 0;
+    struct stat st;
+    unsigned char d[32];
+    sha256_final(&s->hash, d);
+    sha256_hex(d, id->sha256);
+    id->size = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    return 1;
+}
+
+void sched_start(struct sched *s, struct results *res, const struct pairset *done)
+{
+    s->res = res;
+    s->done = done;
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
-    if (plan(s) != 0) {
-        s->input_failed = 1;
-        s->input_broken = 1;
-        s->input_done = 1;
-        stop_run(s, STOP_FATAL);
-    }
     dispatch(s);
 }
 

@@ -38,17 +38,24 @@ struct run_counts {
     unsigned long requests;     /* HTTP requests sent */
     unsigned long http429;
     unsigned long retries;
+    unsigned long skipped;      /* --resume: already done in an earlier run */
 };
 
 struct sched;
 
-/* Does not take ownership of in or res. token is used only to build one header. */
+/* Does not take ownership of in. token is used only to build one header. */
 /* fd: the input's descriptor when it is a regular file that can be read again
  * (enabling the plan pass and per-account cursors), else -1. */
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
-                        struct csvin *in, int fd, struct results *res, const char *token,
+                        struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen);
-void sched_start(struct sched *s);
+/* The plan pass (for a file): reads the whole input once, sending nothing.
+ * Returns 1 with *id filled (size and SHA-256 of the input), 0 when the input
+ * cannot be planned or hashed (a pipe), -1 when it is malformed (logged). */
+int sched_plan(struct sched *s, struct input_id *id);
+/* Starts sending. Rows whose pair is in done (may be NULL) are skipped. Does not
+ * take ownership of res or done. */
+void sched_start(struct sched *s, struct results *res, const struct pairset *done);
 void sched_interrupt(struct sched *s);
 enum stop_reason sched_stop_reason(const struct sched *s);
 int sched_input_failed(const struct sched *s);
