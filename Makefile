@@ -70,9 +70,9 @@ $(BIN)/truto-mock: $(MOCK_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $^ $(MOCK_LIBS) -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(PURE_LIB)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Irunner $< $(PURE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
+	$(CC) $(CFLAGS_ALL) -Irunner $< $(CORE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
 
 $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	@mkdir -p $(@D)

@@ -299,6 +299,9 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.quiet ? LOG_QUIET : cfg.verbose ? LOG_VERBOSE : LOG_NORMAL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file-size limit must surface as a write error (EFBIG), which stops the
+     * run cleanly, not kill the process between a request and its record. */
+    signal(SIGXFSZ, SIG_IGN);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("cannot initialise libcurl");
         return EXIT_USAGE;
