@@ -10,45 +10,39 @@
 
 const char *config_usage(void)
 {
-    return "usage: grouprm [options] INPUT\n"
+    return "usage: grouprm [options] INPUT      (INPUT: a CSV file, or - for stdin)\n"
            "Remove users from groups in bulk through Truto's Unified User Directory API.\n"
-           "INPUT is a CSV with group_id,user_id[,integrated_account_id] columns, or - for stdin.\n"
+           "INPUT has group_id and user_id columns, and integrated_account_id or -a.\n"
            "\n"
            "Input and output\n"
            "  -a, --account ID         integrated_account_id for rows that have none\n"
            "  -o, --output FILE        results CSV (default output/results.csv)\n"
            "  -r, --retry-log FILE     rows to run again (default output/retry.csv)\n"
-           "      --resume             skip rows the results file already has removed or\n"
-           "                           not_found, and append to it (after a crash or ^C)\n"
-           "      --force              resume even though INPUT changed since the first run\n"
-           "\n"
+           "      --dry-run            validate and plan, send nothing\n"
+           "      --strict             send nothing if any row is invalid\n"
+           "      --resume [--force]   after a crash: skip rows already done, append to\n"
+           "                           the results (--force: even if INPUT changed)\n"
            "Pace\n"
            "  -c, --concurrency N      requests in flight at most (default 16)\n"
            "      --account-rate N/DUR per integrated account (default 50/10s; 0 = off)\n"
            "      --token-rate N/DUR   for the whole API token (default 500/10s; 0 = off)\n"
            "      --max-attempts N     tries per row before it fails (default 6)\n"
-           "      --max-failure-rate P stop when more than P of finished rows failed\n"
-           "                           (default 50%, checked once 200 rows finished)\n"
+           "      --max-failure-rate P stop once over P of 200+ finished rows failed (50%)\n"
            "      --timeout SECONDS    per request (default 30)\n"
-           "\n"
            "Connection\n"
            "      --base-url URL       API root (default $TRUTO_BASE_URL, else " DEFAULT_BASE_URL ")\n"
            "      --token-file FILE    read the API token from FILE (default $TRUTO_API_TOKEN)\n"
-           "\n"
            "Output\n"
-           "  -q, --quiet              only errors\n"
-           "  -v, --verbose            one line per request (Authorization redacted)\n"
-           "  -h, --help               this help\n"
-           "  -V, --version            print the version\n"
+           "  -q, --quiet / -v, --verbose   only errors / one line per request\n"
+           "  -h, --help / -V, --version\n"
            "\n"
            "Exit status\n"
            "  0   every row removed or already not a member (not_found)\n"
            "  1   finished, but some rows failed or were invalid (see the retry log)\n"
            "  2   usage, configuration or unreadable input; nothing more was sent\n"
-           "  3   aborted: the token was refused (401) or too many rows failed; unfinished\n"
-           "      rows are in the retry log\n"
+           "  3   stopped: token refused (401) or too many failures; rest in the retry log\n"
            "  75  another grouprm is writing the same results file\n"
-           "  130 interrupted by SIGINT or SIGTERM; unfinished rows are in the retry log\n";
+           "  130 interrupted (SIGINT/SIGTERM); unfinished rows are in the retry log\n";
 }
 
 int parse_duration_ms(const char *s, uint64_t *out)
@@ -157,7 +151,7 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE };
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT };
 
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
@@ -176,6 +170,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
         {"resume", no_argument, NULL, OPT_RESUME},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"strict", no_argument, NULL, OPT_STRICT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -259,6 +255,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             break;
         case OPT_RESUME: c->resume = 1; break;
         case OPT_FORCE: c->force = 1; break;
+        case OPT_DRY_RUN: c->dry_run = 1; break;
+        case OPT_STRICT: c->strict = 1; break;
         case 'q': c->quiet = 1; c->verbose = 0; break;
         case 'v': c->verbose = 1; c->quiet = 0; break;
         case 'h': c->help = 1; return 0;
@@ -284,10 +282,5 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         return -1;
     }
     c->input = argv[optind];
-    if (c->resume && strcmp(c->input, "-") == 0) {
-        snprintf(err, errlen, "--resume needs INPUT to be a file: stdin cannot be checked "
-                              "against the earlier run");
-        return -1;
-    }
     return 0;
 }

@@ -29,6 +29,8 @@ struct config {
     double timeout_s;
     int resume;               /* skip pairs the results file has done; append */
     int force;                /* resume even if the input changed */
+    int dry_run;              /* plan and record, send nothing */
+    int strict;               /* send nothing if any row is invalid */
     int quiet, verbose;
     int help, version;        /* print and exit 0 */
 };

@@ -109,6 +109,9 @@ static void print_summary(const struct run_counts *c, double elapsed)
     if (c->by_status[ST_INTERRUPTED])
         used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu interrupted",
                                  c->by_status[ST_INTERRUPTED]);
+    if (c->by_status[ST_DRY_RUN])
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu dry_run",
+                                 c->by_status[ST_DRY_RUN]);
     if (c->skipped)
         snprintf(extra + used, sizeof extra - used, ", %lu already done", c->skipped);
     log_info("%lu rows: %lu removed, %lu not_found, %lu failed, %lu invalid, "
@@ -122,7 +125,8 @@ static void print_summary(const struct run_counts *c, double elapsed)
 static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
                      const struct run_counts *c)
 {
-    if (write_failed || input_failed || stop == STOP_WRITE || stop == STOP_FATAL)
+    if (write_failed || input_failed || stop == STOP_WRITE || stop == STOP_FATAL ||
+        stop == STOP_STRICT)
         return EXIT_USAGE;
     if (stop == STOP_TOKEN || stop == STOP_BREAKER)
         return EXIT_ABORTED;
@@ -179,13 +183,92 @@ static void discard_sched(struct app *app)
     uv_loop_close(&app->loop);
 }
 
+/* stdin cannot be read twice, so it is copied to a file beside the results
+ * (unlinked at once, so it vanishes with the process) and then planned, hashed
+ * and read by cursors like any file. Returns a FILE at its start, or NULL. */
+static FILE *spool_stdin(const struct config *cfg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.stdin-XXXXXX", cfg->output);
+    if (make_parent_dirs(path) != 0) {
+        log_error("cannot create the folder for '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        log_error("cannot create '%s' to hold stdin: %s", path, strerror(errno));
+        return NULL;
+    }
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    char buf[65536];
+    size_t n;
+    while (f && (n = fread(buf, 1, sizeof buf, stdin)) > 0)
+        if (fwrite(buf, 1, n, f) != n)
+            break;
+    if (!f || ferror(stdin) || ferror(f) || fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+        log_error("cannot copy stdin to '%s': %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        else
+            close(fd);
+        return NULL;
+    }
+    return f;
+}
+
+static void print_account(const char *id, unsigned long rows, void *ctx)
+{
+    (void)ctx;
+    log_info("  %s: %lu rows", id, rows);
+}
+
+/* The lower bound the limits put on the run: each account at its rate, all of
+ * them together at the token's. */
+static double estimate_seconds(const struct config *cfg, unsigned long total,
+                               unsigned long biggest)
+{
+    double t = 0;
+    const struct rate *ar = &cfg->account_rate, *tr = &cfg->token_rate;
+    if (ar->n)
+        t = (double)biggest * (double)ar->dur_ms / 1000.0 / ar->n;
+    if (tr->n && (double)total * (double)tr->dur_ms / 1000.0 / tr->n > t)
+        t = (double)total * (double)tr->dur_ms / 1000.0 / tr->n;
+    return t;
+}
+
+static void biggest_cb(const char *id, unsigned long rows, void *ctx)
+{
+    (void)id;
+    *(unsigned long *)ctx = rows;
+}
+
+static void report_plan(const struct config *cfg, struct sched *s)
+{
+    const struct plan_stats *p = sched_stats(s);
+    unsigned long valid = p->rows - p->invalid - p->duplicates, biggest = 0;
+    log_info("dry run: %lu rows: %lu valid, %lu invalid, %lu duplicate; %lu accounts", p->rows,
+             valid, p->invalid, p->duplicates, p->accounts);
+    sched_accounts(s, 1, biggest_cb, &biggest);
+    size_t n = sched_accounts(s, 20, print_account, NULL);
+    if (n > 20)
+        log_info("  ... and %zu more accounts", n - 20);
+    char ar[32], tr[32];
+    format_rate(&cfg->account_rate, ar, sizeof ar);
+    format_rate(&cfg->token_rate, tr, sizeof tr);
+    unsigned long est = (unsigned long)(estimate_seconds(cfg, valid, biggest) + 0.5);
+    log_info("estimated duration at %s per account and %s per token: at least %luh%02lum%02lus",
+             ar, tr, est / 3600, est % 3600 / 60, est % 60);
+}
+
 static int run(const struct config *cfg)
 {
     char err[600];
     int rc = EXIT_USAGE, lock_fd = -1, busy = 0;
     struct pairset done;
     pairset_init(&done);
-    char *token = read_token(cfg);
+    /* A dry run sends nothing, so it needs no token. */
+    char *token = cfg->dry_run ? strdup("") : read_token(cfg);
     if (!token)
         return EXIT_USAGE;
 
@@ -205,9 +288,10 @@ static int run(const struct config *cfg)
         rc = busy ? EXIT_LOCKED : EXIT_USAGE;
         goto out;
     }
-    fp = from_stdin ? stdin : fopen(cfg->input, "rb");
+    fp = from_stdin ? spool_stdin(cfg) : fopen(cfg->input, "rb");
     if (!fp) {
-        log_error("cannot open '%s': %s", cfg->input, strerror(errno));
+        if (!from_stdin)
+            log_error("cannot open '%s': %s", cfg->input, strerror(errno));
         goto out;
     }
     in = csvin_open(fp, name, cfg->account, err, sizeof err);
@@ -218,7 +302,7 @@ static int run(const struct config *cfg)
 
     uv_loop_init(&app.loop);
     struct stat st;
-    int fd = !from_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? fileno(fp) : -1;
+    int fd = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? fileno(fp) : -1;
     app.sched = sched_new(&app.loop, cfg, name, in, fd, token, on_finished, &app, err,
                           sizeof err);
     memset(token, 0, strlen(token));
@@ -234,6 +318,8 @@ static int run(const struct config *cfg)
         discard_sched(&app);
         goto out;
     }
+    if (cfg->dry_run)
+        report_plan(cfg, app.sched);
     res = results_open(cfg->output, cfg->retry_log, keep, err, sizeof err);
     if (!res || (planned && state_write(cfg->output, &id, err, sizeof err) != 0)) {
         log_error("%s", err);
@@ -259,7 +345,7 @@ static int run(const struct config *cfg)
     print_summary(counts, elapsed);
     rc = exit_code(sched_stop_reason(app.sched), sched_input_failed(app.sched), write_failed,
                    counts);
-    if (rc != EXIT_OK && rc != EXIT_USAGE &&
+    if (rc != EXIT_OK && rc != EXIT_USAGE && !cfg->dry_run &&
         (counts->by_status[ST_FAILED] || counts->by_status[ST_NOT_ATTEMPTED] ||
          counts->by_status[ST_INTERRUPTED]))
         log_info("rows to run again are in '%s'", cfg->retry_log);
@@ -272,7 +358,7 @@ out:
         rc = EXIT_USAGE;
     }
     csvin_close(in);
-    if (fp && !from_stdin)
+    if (fp)
         fclose(fp);
     if (lock_fd >= 0)
         close(lock_fd);

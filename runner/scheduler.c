@@ -66,6 +66,7 @@ struct account {
     size_t nruns, runs_cap, run_next;
     unsigned long run_left;    /* rows left in the run its cursor is in */
     unsigned long rows_left;   /* rows not read yet */
+    unsigned long planned_valid;  /* valid, distinct rows the plan found */
     struct csvin *cur;         /* reads its runs; open only while rows are left */
 };
 
@@ -95,11 +96,16 @@ struct sched {
     int fd;                    /* the input, when it can be read again; else -1 */
     struct csvin *seq;         /* sequential mode: the one reader */
     int by_account;            /* the plan found runs: one cursor per account */
-    unsigned long planned;     /* rows counted by the plan pass */
     int input_done;            /* nothing left to read sequentially */
     int input_failed;
     int input_broken;          /* rows can no longer be read at all */
     const struct pairset *done;  /* --resume: pairs already removed or not_found */
+    struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
+    unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
+    size_t ndups, dups_cap;
+    int dups_known;            /* the plan found them: seen is not needed */
+    unsigned long invalid_logged;
+    struct plan_stats stats;
     struct sha256 hash;        /* of the input, filled by the plan pass */
     enum stop_reason stop;
     int aborting;              /* second interrupt: in-flight rows are abandoned */
@@ -397,6 +403,21 @@ static struct job *job_new(const struct csvin_row *row, struct account *a)
     return j;
 }
 
+#define MAX_INVALID_LOGGED 100  /* further invalid rows are only in the results */
+
+static int is_dup_line(const struct sched *s, unsigned long line)
+{
+    size_t lo = 0, hi = s->ndups;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->dups[mid] < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->ndups && s->dups[lo] == line;
+}
+
 /* Reads one row from src and disposes of it: an invalid row is recorded; while
  * stopping, or when its account is stopped, a valid row is not_attempted; else it
  * is queued on its account. expect, when given, is the account the row must have
@@ -412,19 +433,33 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
         return r;
     s->counts.rows++;
     if (row.invalid) {
-        log_error("%s line %lu: %s", s->input_name, row.line, row.invalid);
+        if (s->invalid_logged++ < MAX_INVALID_LOGGED)
+            log_error("%s line %lu: %s", s->input_name, row.line, row.invalid);
+        else if (s->invalid_logged == MAX_INVALID_LOGGED + 1)
+            log_error("more invalid rows are not shown here: see the results file");
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
                row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
         return 1;
     }
-    if (s->done) {
-        struct pair_key k;
+    struct pair_key k;
+    int have_key = 0;
+    if (s->done || !s->dups_known) {
         pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len, row.user_id,
                     row.user_len);
-        if (pairset_has(s->done, &k)) {
-            s->counts.skipped++;  /* an earlier run has its final line */
-            return 1;
-        }
+        have_key = 1;
+    }
+    if (s->done && pairset_has(s->done, &k)) {
+        s->counts.skipped++;  /* an earlier run has its final line */
+        return 1;
+    }
+    int dup = s->dups_known ? is_dup_line(s, row.line) : pairset_add(&s->seen, &k) == 0;
+    (void)have_key;
+    if (dup || s->cfg->dry_run) {
+        /* A repeat is sent once: the first occurrence carries the outcome. */
+        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+               row.account, row.account_len, dup ? ST_DUPLICATE : ST_DRY_RUN, 0, 0, 0,
+               dup ? "same pair as an earlier row" : "", NULL);
+        return 1;
     }
     struct account *a = expect ? expect : account_get(s, row.account, row.account_len);
     if (expect && (row.account_len != a->id_len || memcmp(row.account, a->id, a->id_len))) {
@@ -518,6 +553,20 @@ static void fill_account(struct sched *s, struct account *a, unsigned long want)
     }
 }
 
+static int add_dup(struct sched *s, unsigned long line)
+{
+    if (s->ndups == s->dups_cap) {
+        size_t cap = s->dups_cap ? s->dups_cap * 2 : 64;
+        unsigned long *p = realloc(s->dups, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->dups = p;
+        s->dups_cap = cap;
+    }
+    s->dups[s->ndups++] = line;
+    return 0;
+}
+
 #define MAX_RUNS (1u << 18)  /* beyond this the file is interleaved: read it in order */
 
 static int add_run(struct account *a, const struct csvin_row *row, unsigned long rows)
@@ -554,11 +603,26 @@ static int plan(struct sched *s)
     int fallback = 0, r;
     memset(&first, 0, sizeof first);
     while ((r = csvin_next(s->in, &row)) == 1) {
-        if (s->planned++ == 0)
+        if (s->stats.rows++ == 0)
             first = row;
         if (fallback)
             continue;
-        if (row.invalid) {
+        int dup = 0;
+        if (!row.invalid) {
+            struct pair_key k;
+            pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len,
+                        row.user_id, row.user_len);
+            int added = pairset_add(&s->seen, &k);
+            if (added < 0 || (added == 0 && add_dup(s, row.line) != 0)) {
+                log_error("out of memory");
+                return -1;
+            }
+            dup = added == 0;
+        }
+        s->stats.invalid += row.invalid != NULL;
+        s->stats.duplicates += dup;
+        if (row.invalid || dup) {
+            /* Such rows stay in whatever run they sit in: its cursor records them. */
             if (cur) {
                 cur->runs[cur->nruns - 1].rows++;
                 cur->rows_left++;
@@ -572,6 +636,8 @@ static int plan(struct sched *s)
             log_error("out of memory");
             return -1;
         }
+        if (a->planned_valid++ == 0)
+            s->stats.accounts++;
         if (a != cur) {
             if (runs == MAX_RUNS) {
                 fallback = 1;
@@ -596,6 +662,9 @@ static int plan(struct sched *s)
         log_error("nothing was sent: fix the file and run again");
         return -1;
     }
+    /* Duplicates are known by line now; the set of pairs is not needed again. */
+    pairset_free(&s->seen);
+    s->dups_known = 1;
     if (fallback || !cur) {
         /* Read in order from the first row, with a cursor on the same input. */
         for (size_t i = 0; i < s->acct_cap; i++) {
@@ -607,7 +676,7 @@ static int plan(struct sched *s)
                 a->rows_left = 0;
             }
         }
-        if (s->planned == 0) {
+        if (s->stats.rows == 0) {
             s->input_done = 1;
             return 0;
         }
@@ -676,28 +745,36 @@ static struct account *next_ready(struct sched *s, mono_ms now, mono_ms *wake)
     return NULL;
 }
 
+/* Reads every row the account has left; take_row records each one (we are
+ * stopping, or this is a dry run), so none is queued. */
+static void consume_account(struct sched *s, struct account *a)
+{
+    if (s->stop == STOP_WRITE || s->input_broken) {
+        a->rows_left = 0;  /* nothing more can be read or recorded */
+        fill_account(s, a, 1);
+    }
+    while (a->rows_left)
+        fill_account(s, a, 1);
+}
+
 /* Everything not finished becomes not_attempted; the input is read to its end. */
 static void drain_unfinished(struct sched *s)
 {
     const char *why = s->stop == STOP_TOKEN     ? "run stopped: API token refused"
                       : s->stop == STOP_SIGNAL  ? "run interrupted"
                       : s->stop == STOP_BREAKER ? "run stopped: too many failures"
+                      : s->stop == STOP_STRICT  ? "not sent: the input has invalid rows (--strict)"
                                                 : "run stopped";
     while (s->delayed_n) {
         struct job *j = heap_pop(s);
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
     }
     while (s->active_n) {
-        struct account *a = s->active[0];
         struct job *j;
-        while ((j = dequeue(s, a)) != NULL)
+        while ((j = dequeue(s, s->active[0])) != NULL)
             finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
-        if (s->stop == STOP_WRITE || s->input_broken) {
-            a->rows_left = 0;  /* nothing more can be read or recorded */
-            fill_account(s, a, 1);
-        }
-        while (a->rows_left)
-            fill_account(s, a, 1);  /* records each row: we are stopping */
+        if (s->active_n)
+            consume_account(s, s->active[0]);
     }
     while (!s->input_done && s->stop != STOP_WRITE) {
         int r = take_row(s, s->seq, NULL);
@@ -726,6 +803,20 @@ static void dispatch(struct sched *s)
 {
     if (s->finished)
         return;
+    if (s->cfg->dry_run) {
+        /* Nothing is sent: every row is read and recorded. */
+        while (s->active_n)
+            consume_account(s, s->active[0]);
+        while (!s->input_done) {
+            int r = take_row(s, s->seq, NULL);
+            if (r < 0)
+                input_broke(s);
+            else if (r == 0)
+                s->input_done = 1;
+        }
+        check_finished(s);
+        return;
+    }
     mono_ms now = uv_now(s->loop);
     mono_ms wake = NEVER;
     if (s->stop == STOP_NONE) {
@@ -967,10 +1058,40 @@ int sched_plan(struct sched *s, struct input_id *id)
     return 1;
 }
 
+const struct plan_stats *sched_stats(const struct sched *s) { return &s->stats; }
+
+static int by_rows_desc(const void *x, const void *y)
+{
+    const struct account *a = *(struct account *const *)x, *b = *(struct account *const *)y;
+    return a->planned_valid < b->planned_valid ? 1 : a->planned_valid > b->planned_valid ? -1
+                                                                                       : 0;
+}
+
+size_t sched_accounts(const struct sched *s, size_t max,
+                      void (*cb)(const char *id, unsigned long rows, void *ctx), void *ctx)
+{
+    struct account **v = malloc((s->acct_n ? s->acct_n : 1) * sizeof *v);
+    size_t n = 0;
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < s->acct_cap; i++)
+        if (s->accts[i] && s->accts[i]->planned_valid)
+            v[n++] = s->accts[i];
+    qsort(v, n, sizeof *v, by_rows_desc);
+    for (size_t i = 0; i < n && i < max; i++)
+        cb(v[i]->id, v[i]->planned_valid, ctx);
+    free(v);
+    return n;
+}
+
 void sched_start(struct sched *s, struct results *res, const struct pairset *done)
 {
     s->res = res;
     s->done = done;
+    if (s->cfg->strict && s->stats.invalid) {
+        log_error("%lu invalid rows: nothing is sent (--strict)", s->stats.invalid);
+        s->stop = STOP_STRICT;
+    }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
     dispatch(s);
 }
@@ -1030,6 +1151,8 @@ void sched_free(struct sched *s)
     free(s->accts);
     free(s->active);
     free(s->delayed);
+    free(s->dups);
+    pairset_free(&s->seen);
     window_free(&s->token_win);
     free(s);
 }

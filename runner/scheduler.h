@@ -30,6 +30,7 @@ enum stop_reason {
     STOP_WRITE,      /* results or retry log could not be written */
     STOP_FATAL,      /* TLS or URL trouble: nothing can succeed */
     STOP_BREAKER,    /* too many rows failed (--max-failure-rate) */
+    STOP_STRICT,     /* --strict and the input has invalid rows: nothing sent */
 };
 
 struct run_counts {
@@ -39,6 +40,11 @@ struct run_counts {
     unsigned long http429;
     unsigned long retries;
     unsigned long skipped;      /* --resume: already done in an earlier run */
+};
+
+/* What the plan pass found. */
+struct plan_stats {
+    unsigned long rows, invalid, duplicates, accounts;
 };
 
 struct sched;
@@ -57,6 +63,11 @@ int sched_plan(struct sched *s, struct input_id *id);
  * take ownership of res or done. */
 void sched_start(struct sched *s, struct results *res, const struct pairset *done);
 void sched_interrupt(struct sched *s);
+const struct plan_stats *sched_stats(const struct sched *s);
+/* For --dry-run: each account's valid, distinct rows, largest first, as
+ * callbacks (id, rows); at most max of them. Returns how many accounts exist. */
+size_t sched_accounts(const struct sched *s, size_t max,
+                      void (*cb)(const char *id, unsigned long rows, void *ctx), void *ctx);
 enum stop_reason sched_stop_reason(const struct sched *s);
 int sched_input_failed(const struct sched *s);
 const struct run_counts *sched_counts(const struct sched *s);
