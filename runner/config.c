@@ -32,6 +32,7 @@ const char *config_usage(void)
            "Connection\n"
            "      --base-url URL       API root (default $TRUTO_BASE_URL, else " DEFAULT_BASE_URL ")\n"
            "      --token-file FILE    read the API token from FILE (default $TRUTO_API_TOKEN)\n"
+           "      --cacert FILE        also trust this CA (a TLS-inspecting proxy's)\n"
            "Output\n"
            "  -q, --quiet / -v, --verbose   only errors / one line per request\n"
            "  -h, --help / -V, --version\n"
@@ -151,7 +152,7 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT };
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT };
 
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
@@ -172,6 +173,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"force", no_argument, NULL, OPT_FORCE},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"cacert", required_argument, NULL, OPT_CACERT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -257,6 +259,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         case OPT_FORCE: c->force = 1; break;
         case OPT_DRY_RUN: c->dry_run = 1; break;
         case OPT_STRICT: c->strict = 1; break;
+        case OPT_CACERT: c->cacert = arg; break;
         case 'q': c->quiet = 1; c->verbose = 0; break;
         case 'v': c->verbose = 1; c->quiet = 0; break;
         case 'h': c->help = 1; return 0;

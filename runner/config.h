@@ -24,6 +24,7 @@ struct config {
     struct rate account_rate, token_rate;
     const char *base_url;
     const char *token_file;   /* NULL: the token comes from TRUTO_API_TOKEN */
+    const char *cacert;       /* PEM bundle of CAs to trust, or NULL for the system's */
     unsigned max_attempts;
     double max_failure_rate;  /* 0..1: stop when more rows than this fail */
     double timeout_s;

@@ -190,6 +190,10 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    /* Verification stays on (libcurl's default): a private CA is added by
+     * naming it, never by turning checks off. */
+    if (o->cacert)
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert) != CURLE_OK;
     /* Over TLS, ALPN tells at handshake time whether a connection multiplexes
      * (HTTP/2), so waiting for it beats opening many. Over plain HTTP it would
      * hold every new request until the first response arrives. */

@@ -49,6 +49,7 @@ struct http_opts {
     double timeout_s;
     unsigned pool;            /* transfers, = concurrency */
     int multiplex;            /* https: wait for HTTP/2 multiplexing (PIPEWAIT) */
+    const char *cacert;       /* CA bundle instead of the system's, or NULL */
     void (*on_done)(struct transfer *t, void *ctx);
     void *ctx;
 };

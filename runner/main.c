@@ -384,6 +384,10 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     log_set_level(cfg.quiet ? LOG_QUIET : cfg.verbose ? LOG_VERBOSE : LOG_NORMAL);
+    if (cfg.cacert && access(cfg.cacert, R_OK) != 0) {
+        log_error("cannot read --cacert '%s': %s", cfg.cacert, strerror(errno));
+        return EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN);
     /* A file-size limit must surface as a write error (EFBIG), which stops the
      * run cleanly, not kill the process between a request and its record. */

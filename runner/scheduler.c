@@ -1029,6 +1029,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
         .pool = cfg->concurrency, .on_done = on_done, .ctx = s,
         .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
+        .cacert = cfg->cacert,
     };
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
