@@ -47,7 +47,7 @@ IT_SRC   := $(wildcard tests/integration/it_*.c)
 .SECONDARY:
 IT_BIN   := $(IT_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 
-.PHONY: all tests test demo deps deps-test clean install
+.PHONY: all tests test demo deps deps-test clean install fuzz
 all: $(BIN)/grouprm $(BIN)/truto-mock
 
 $(BUILD)/%.o: %.c
@@ -99,6 +99,26 @@ test: deps-test
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
+
+# libFuzzer targets (clang) over the CSV reader and the header parsers. New
+# inputs go to build/fuzz/corpus-*; the seeds in tests/fuzz/corpus/ stay as
+# they are. FUZZ_SECONDS is per target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Irunner
+build/fuzz/fuzz_csvin: tests/fuzz/fuzz_csvin.c runner/csvin.c runner/sha256.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lcsv -lcjson -o $@
+build/fuzz/fuzz_headers: tests/fuzz/fuzz_headers.c runner/headers.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lm -o $@
+fuzz: deps-test build/fuzz/fuzz_csvin build/fuzz/fuzz_headers
+	@for t in csvin headers; do \
+	    mkdir -p build/fuzz/corpus-$$t; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | tail -n 12 || exit 1; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
