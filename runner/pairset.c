@@ -1,5 +1,5 @@
-/* pairset.c: see pairset.h. Linear probing; the digest is already uniform, so its
- * low bits index the table directly. */
+/* pairset.c: see pairset.h. Linear probing up to a load of 3/4; the digests are
+ * uniform, so their low bits index the table directly and clusters stay short. */
 #include "pairset.h"
 
 #include <stdlib.h>
@@ -58,9 +58,8 @@ static size_t find(const struct pair_key *slots, size_t cap, const struct pair_k
     return i;
 }
 
-static int grow(struct pairset *s)
+static int resize(struct pairset *s, size_t cap)
 {
-    size_t cap = s->cap ? s->cap * 2 : 1024;
     struct pair_key *t = calloc(cap, sizeof *t);
     if (!t)
         return -1;
@@ -73,9 +72,17 @@ static int grow(struct pairset *s)
     return 0;
 }
 
+int pairset_reserve(struct pairset *s, size_t n)
+{
+    size_t cap = s->cap ? s->cap : 1024;
+    while (cap / 4 * 3 < n)
+        cap *= 2;
+    return cap == s->cap ? 0 : resize(s, cap);
+}
+
 int pairset_add(struct pairset *s, const struct pair_key *k)
 {
-    if ((s->n + 1) * 2 > s->cap && grow(s) != 0)
+    if (s->n + 1 > s->cap / 4 * 3 && resize(s, s->cap ? s->cap * 2 : 1024) != 0)
         return -1;
     size_t i = find(s->slots, s->cap, k);
     if (!is_empty(&s->slots[i]))

@@ -567,7 +567,7 @@ static int add_dup(struct sched *s, unsigned long line)
     return 0;
 }
 
-#define MAX_RUNS (1u << 18)  /* beyond this the file is interleaved: read it in order */
+#define MAX_RUNS (1u << 16)  /* beyond this the file is interleaved: read it in order */
 
 static int add_run(struct account *a, const struct csvin_row *row, unsigned long rows)
 {
@@ -602,9 +602,17 @@ static int plan(struct sched *s)
     size_t runs = 0;
     int fallback = 0, r;
     memset(&first, 0, sizeof first);
+    struct stat st;
+    off_t size = fstat(s->fd, &st) == 0 ? st.st_size : 0;
     while ((r = csvin_next(s->in, &row)) == 1) {
         if (s->stats.rows++ == 0)
             first = row;
+        if (s->stats.rows == 1024 && row.offset > first.offset) {
+            /* Size the set of pairs once, from the bytes per row so far, rather
+             * than doubling it (and briefly holding two) as it fills. */
+            double per_row = (double)(row.offset - first.offset) / 1023.0;
+            pairset_reserve(&s->seen, (size_t)((double)size / per_row * 1.05));
+        }
         if (fallback)
             continue;
         int dup = 0;

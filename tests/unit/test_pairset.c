@@ -59,7 +59,7 @@ static void test_many_pairs(void **state)
         assert_int_equal(pairset_add(&s, &k), 1);
     }
     assert_int_equal(s.n, 50000);
-    assert_true(s.cap >= 100000);
+    assert_true(s.cap >= 50000 / 3 * 4);
     for (int i = 0; i < 50000; i++) {
         struct pair_key k;
         snprintf(g, sizeof g, "g%d", i % 97);
@@ -74,12 +74,31 @@ static void test_many_pairs(void **state)
     assert_int_equal(s.n, 0);
 }
 
+static void test_reserve_keeps_members(void **state)
+{
+    (void)state;
+    struct pairset s;
+    struct pair_key k;
+    pairset_init(&s);
+    key(&k, "a", "g", "u");
+    assert_int_equal(pairset_add(&s, &k), 1);
+    assert_int_equal(pairset_reserve(&s, 100000), 0);
+    assert_true(s.cap >= 100000 / 3 * 4);
+    assert_true(s.cap <= 262144);  /* the next power of two, not more */
+    size_t cap = s.cap;
+    assert_true(pairset_has(&s, &k));
+    assert_int_equal(pairset_reserve(&s, 10), 0);  /* never shrinks */
+    assert_int_equal(s.cap, cap);
+    pairset_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_and_find),
         cmocka_unit_test(test_fields_are_not_confusable),
         cmocka_unit_test(test_many_pairs),
+        cmocka_unit_test(test_reserve_keeps_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
