@@ -793,6 +793,12 @@ static void drain_unfinished(struct sched *s)
     }
 }
 
+static void finished_cb(uv_timer_t *timer)
+{
+    struct sched *s = timer->data;
+    s->on_finished(s->ctx);
+}
+
 static void check_finished(struct sched *s)
 {
     if (s->finished || http_busy(s->http) != 0)
@@ -802,9 +808,10 @@ static void check_finished(struct sched *s)
     else if (!s->input_done || s->active_n || s->delayed_n)
         return;
     s->finished = 1;
-    uv_timer_stop(&s->wake);
     uv_timer_stop(&s->sync);
-    s->on_finished(s->ctx);
+    /* Not now: this may run inside http's completion loop, which goes on using
+     * the multi handle that on_finished tears down. The next loop turn is safe. */
+    uv_timer_start(&s->wake, finished_cb, 0, 0);
 }
 
 static void dispatch(struct sched *s)
