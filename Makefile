@@ -90,11 +90,12 @@ deps-test:
 	@scripts/setup-deps --test
 
 # The plain build and the sanitizer build are separate make runs so each gets
-# its own flags; scripts/run-tests runs both and prints the closing line.
+# its own flags; scripts/run-tests runs both, then one scenario of the plain
+# build under valgrind, and prints the closing line.
 test: deps-test
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/san BIN=build/san/bin tests
-	@scripts/run-tests build:bin build/san:build/san/bin
+	@scripts/run-tests build:bin build/san:build/san/bin valgrind:bin
 
 demo: deps
 	@$(MAKE) --no-print-directory all
