@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 const char *config_usage(void)
 {
     return "usage: grouprm [options] INPUT      (INPUT: a CSV file, or - for stdin)\n"
@@ -152,7 +154,10 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT };
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_METHOD, OPT_UNDO,
+       OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
+       OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
+       OPT_METRICS_FILE, OPT_LOG_FORMAT };
 
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
@@ -174,6 +179,18 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"cacert", required_argument, NULL, OPT_CACERT},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"undo", required_argument, NULL, OPT_UNDO},
+        {"response-format", required_argument, NULL, OPT_RESPONSE_FORMAT},
+        {"ignore-remote-data", no_argument, NULL, OPT_IGNORE_REMOTE_DATA},
+        {"with-remote-data", no_argument, NULL, OPT_WITH_REMOTE_DATA},
+        {"exclude-field", required_argument, NULL, OPT_EXCLUDE_FIELD},
+        {"remote-query", required_argument, NULL, OPT_REMOTE_QUERY},
+        {"remote-data", required_argument, NULL, OPT_REMOTE_DATA},
+        {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
+        {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+        {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -190,8 +207,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     c->base_url = env_base_url && *env_base_url ? env_base_url : DEFAULT_BASE_URL;
     c->max_attempts = 6;
     c->max_failure_rate = 0.5;
+    c->method = "remove";
+    c->ignore_remote_data = 1;
+    c->progress_interval_ms = 10000;
     c->timeout_s = 30;
 
+    int output_set = 0, retry_set = 0;
     opterr = 0;
     optind = 0;  /* GNU: start afresh, so tests can parse more than once */
     for (;;) {
@@ -209,8 +230,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             }
             c->account = arg;
             break;
-        case 'o': c->output = arg; break;
-        case 'r': c->retry_log = arg; break;
+        case 'o': c->output = arg; output_set = 1; break;
+        case 'r': c->retry_log = arg; retry_set = 1; break;
         case 'c':
             if (parse_uint(arg, 1, 10000, &c->concurrency) != 0) {
                 snprintf(err, errlen, "bad --concurrency '%s': expected 1 to 10000", arg);
@@ -260,6 +281,73 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         case OPT_DRY_RUN: c->dry_run = 1; break;
         case OPT_STRICT: c->strict = 1; break;
         case OPT_CACERT: c->cacert = arg; break;
+        case OPT_METHOD:
+            if (strcmp(arg, "remove") && strcmp(arg, "remove-user") && strcmp(arg, "add")) {
+                snprintf(err, errlen, "bad --method '%s': expected remove, remove-user or add", arg);
+                return -1;
+            }
+            c->method = arg;
+            break;
+        case OPT_UNDO: c->undo = arg; break;
+        case OPT_RESPONSE_FORMAT:
+            if (strcmp(arg, "unified") && strcmp(arg, "raw") && strcmp(arg, "normalized") &&
+                strcmp(arg, "stream")) {
+                snprintf(err, errlen, "bad --response-format '%s': expected unified, raw, "
+                                      "normalized or stream", arg);
+                return -1;
+            }
+            c->response_format = arg;
+            break;
+        case OPT_IGNORE_REMOTE_DATA: c->ignore_remote_data = 1; break;
+        case OPT_WITH_REMOTE_DATA: c->ignore_remote_data = 0; break;
+        case OPT_EXCLUDE_FIELD:
+        case OPT_REMOTE_QUERY: {
+            int ex = o == OPT_EXCLUDE_FIELD;
+            size_t *n = ex ? &c->nexclude : &c->nremote_query;
+            const char *eq = strchr(arg, '=');
+            if (ex ? !*arg : (!eq || eq == arg || eq[-1] == '.' || *arg == '.' || strstr(arg, ".."))) {
+                snprintf(err, errlen, ex ? "bad --exclude-field '%s': expected a field name"
+                                         : "bad --remote-query '%s': expected KEY=VALUE (KEY may "
+                                           "be a.b for nesting)", arg);
+                return -1;
+            }
+            if (*n == MAX_REPEAT) {
+                snprintf(err, errlen, "too many --%s (at most %d)",
+                         ex ? "exclude-field" : "remote-query", MAX_REPEAT);
+                return -1;
+            }
+            (ex ? c->exclude : c->remote_query)[(*n)++] = arg;
+            break;
+        }
+        case OPT_REMOTE_DATA: {
+            cJSON *j = cJSON_Parse(arg);
+            int ok = j && cJSON_IsObject(j);
+            cJSON_Delete(j);
+            if (!ok) {
+                snprintf(err, errlen, "bad --remote-data: expected a JSON object like "
+                                      "'{\"key\":\"value\"}'");
+                return -1;
+            }
+            c->remote_data = arg;
+            break;
+        }
+        case OPT_PROGRESS_INTERVAL:
+            if (parse_duration_ms(arg, &c->progress_interval_ms) != 0 ||
+                c->progress_interval_ms < 100) {
+                snprintf(err, errlen, "bad --progress-interval '%s': expected a duration of "
+                                      "100ms or more, like 10s", arg);
+                return -1;
+            }
+            break;
+        case OPT_SUMMARY_JSON: c->summary_json = arg; break;
+        case OPT_METRICS_FILE: c->metrics_file = arg; break;
+        case OPT_LOG_FORMAT:
+            if (strcmp(arg, "text") && strcmp(arg, "json")) {
+                snprintf(err, errlen, "bad --log-format '%s': expected text or json", arg);
+                return -1;
+            }
+            c->log_json = strcmp(arg, "json") == 0;
+            break;
         case 'q': c->quiet = 1; c->verbose = 0; break;
         case 'v': c->verbose = 1; c->quiet = 0; break;
         case 'h': c->help = 1; return 0;
@@ -275,6 +363,27 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     if (!check_base_url(c->base_url)) {
         snprintf(err, errlen, "bad base URL '%s': expected http:// or https://", c->base_url);
         return -1;
+    }
+    if (c->undo) {
+        /* --undo RESULTS: its removed pairs are the input, re-added. Its own
+         * files by default, so the results being undone are never overwritten. */
+        if (optind < argc) {
+            snprintf(err, errlen, "--undo takes the results file itself: unexpected '%s'",
+                     argv[optind]);
+            return -1;
+        }
+        if (c->method != NULL && strcmp(c->method, "remove") != 0 && strcmp(c->method, "add")) {
+            snprintf(err, errlen, "--undo re-adds: it cannot be combined with --method %s",
+                     c->method);
+            return -1;
+        }
+        c->method = "add";
+        c->input = c->undo;
+        if (!output_set)
+            c->output = "output/undo-results.csv";
+        if (!retry_set)
+            c->retry_log = "output/undo-retry.csv";
+        return 0;
     }
     if (optind >= argc) {
         snprintf(err, errlen, "no INPUT given (a CSV path, or - for stdin; see --help)");

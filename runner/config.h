@@ -15,6 +15,8 @@ struct rate {
     uint64_t dur_ms;   /* window length */
 };
 
+#define MAX_REPEAT 64  /* most --exclude-field / --remote-query items */
+
 struct config {
     const char *input;        /* path, or "-" for stdin */
     const char *account;      /* -a: default integrated_account_id, or NULL */
@@ -32,6 +34,19 @@ struct config {
     int force;                /* resume even if the input changed */
     int dry_run;              /* plan and record, send nothing */
     int strict;               /* send nothing if any row is invalid */
+    const char *method;       /* remove | remove-user | add */
+    const char *undo;         /* --undo RESULTS: re-add its removed pairs */
+    const char *response_format;  /* NULL: not sent */
+    int ignore_remote_data;   /* 1 (default): truto_ignore_remote_data=true; 0: omit */
+    const char *exclude[MAX_REPEAT];
+    size_t nexclude;
+    const char *remote_query[MAX_REPEAT];
+    size_t nremote_query;
+    const char *remote_data;  /* JSON object for every body, or NULL for {} */
+    uint64_t progress_interval_ms;  /* plain progress lines when not on a terminal */
+    const char *summary_json; /* --summary-json FILE, or NULL */
+    const char *metrics_file; /* --metrics-file FILE, or NULL */
+    int log_json;             /* --log-format json */
     int quiet, verbose;
     int help, version;        /* print and exit 0 */
 };

@@ -18,9 +18,10 @@
 #include <string.h>
 #include <strings.h>
 
-enum slot { SLOT_GROUP, SLOT_USER, SLOT_ACCOUNT, SLOT_REMOTE, SLOT__COUNT, SLOT_NONE = -1 };
+enum slot { SLOT_GROUP, SLOT_USER, SLOT_ACCOUNT, SLOT_REMOTE, SLOT_STATUS, SLOT__COUNT,
+            SLOT_NONE = -1 };
 static const char *const slot_name[SLOT__COUNT] = {
-    "group_id", "user_id", "integrated_account_id", "remote_data",
+    "group_id", "user_id", "integrated_account_id", "remote_data", "status",
 };
 
 struct field {
@@ -438,6 +439,7 @@ int csvin_next(struct csvin *c, struct csvin_row *row)
         row->account = empty;
     }
     row->remote_data = rd->seen && rd->len ? rd->p : NULL;
+    row->status = c->f[SLOT_STATUS].seen ? c->f[SLOT_STATUS].p : NULL;
 
     row->invalid = csvin_check_id(row->group_id, row->group_len, "group_id", c->reason,
                                   sizeof c->reason);

@@ -28,6 +28,7 @@ struct csvin_row {
     const char *user_id;     /* call to csvin_next or csvin_close. */
     const char *account;     /* the row's own account, else the default one, else "" */
     const char *remote_data; /* the remote_data column, or NULL when absent/empty */
+    const char *status;      /* a status column (a results file, for --undo), or NULL */
     size_t group_len, user_len, account_len;
     const char *invalid;     /* NULL, or why the row cannot be sent ("empty user_id") */
 };

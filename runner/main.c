@@ -101,7 +101,7 @@ static char *read_token(const struct config *cfg)
 
 static void print_summary(const struct run_counts *c, double elapsed)
 {
-    char extra[160] = "";
+    char extra[256] = "";
     size_t used = 0;
     if (c->by_status[ST_DUPLICATE])
         used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu duplicate",
@@ -112,6 +112,12 @@ static void print_summary(const struct run_counts *c, double elapsed)
     if (c->by_status[ST_DRY_RUN])
         used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu dry_run",
                                  c->by_status[ST_DRY_RUN]);
+    if (c->by_status[ST_ADDED])
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu added",
+                                 c->by_status[ST_ADDED]);
+    if (c->ignored)
+        used += (size_t)snprintf(extra + used, sizeof extra - used,
+                                 ", %lu not removed there (left alone)", c->ignored);
     if (c->skipped)
         snprintf(extra + used, sizeof extra - used, ", %lu already done", c->skipped);
     log_info("%lu rows: %lu removed, %lu not_found, %lu failed, %lu invalid, "
@@ -133,7 +139,8 @@ static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
     if (stop == STOP_SIGNAL)
         return EXIT_INTERRUPTED;
     for (int st = 0; st < ST__COUNT; st++)
-        if (c->by_status[st] && st != ST_REMOVED && st != ST_NOT_FOUND && st != ST_DUPLICATE)
+        if (c->by_status[st] && st != ST_REMOVED && st != ST_NOT_FOUND && st != ST_ADDED &&
+            st != ST_DUPLICATE)
             return EXIT_SOME_FAILED;
     return EXIT_OK;
 }
@@ -171,6 +178,14 @@ static int prepare_resume(const struct config *cfg, int planned, const struct in
         log_warn("resuming '%s' although %s (--force)", cfg->output, why);
     log_info("resuming: %lu results lines read, %zu pairs already done", lines, done->n);
     return 0;
+}
+
+/* Whether path names the file fp has open. */
+static int same_file(FILE *fp, const char *path)
+{
+    struct stat a, b;
+    return fstat(fileno(fp), &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
 }
 
 /* The scheduler was made but never started: close its handles ourselves. */
@@ -246,7 +261,7 @@ static void biggest_cb(const char *id, unsigned long rows, void *ctx)
 static void report_plan(const struct config *cfg, struct sched *s)
 {
     const struct plan_stats *p = sched_stats(s);
-    unsigned long valid = p->rows - p->invalid - p->duplicates, biggest = 0;
+    unsigned long valid = p->rows - p->invalid - p->duplicates - p->ignored, biggest = 0;
     log_info("dry run: %lu rows: %lu valid, %lu invalid, %lu duplicate; %lu accounts", p->rows,
              valid, p->invalid, p->duplicates, p->accounts);
     sched_accounts(s, 1, biggest_cb, &biggest);
@@ -320,6 +335,14 @@ static int run(const struct config *cfg)
     }
     if (cfg->dry_run)
         report_plan(cfg, app.sched);
+    if (same_file(fp, cfg->output) || same_file(fp, cfg->retry_log)) {
+        /* Opening the outputs would truncate the input before it is read. */
+        log_error("'%s' is the input: give this run another --output/--retry-log "
+                  "(the retry log can be run as input, but not written over while read)",
+                  same_file(fp, cfg->output) ? cfg->output : cfg->retry_log);
+        discard_sched(&app);
+        goto out;
+    }
     res = results_open(cfg->output, cfg->retry_log, keep, err, sizeof err);
     if (!res || (planned && state_write(cfg->output, &id, err, sizeof err) != 0)) {
         log_error("%s", err);

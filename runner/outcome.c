@@ -21,6 +21,7 @@ static const char *const STATUS_NAMES[ST__COUNT] = {
     [ST_NOT_ATTEMPTED] = "not_attempted",
     [ST_INTERRUPTED] = "interrupted",
     [ST_DRY_RUN] = "dry_run",
+    [ST_ADDED] = "added",
 };
 
 const char *status_name(enum status s)

@@ -26,6 +26,7 @@ enum status {
     ST_NOT_ATTEMPTED,  /* the run stopped before this row was finished */
     ST_INTERRUPTED,    /* aborted in flight: outcome unknown */
     ST_DRY_RUN,        /* --dry-run: valid, would be sent */
+    ST_ADDED,          /* --method add / --undo: 2xx, the membership is back */
     ST__COUNT
 };
 const char *status_name(enum status s);  /* "removed", "not_found", ... */

@@ -112,6 +112,71 @@ int request_url(struct buf *b, const char *base, const char *path, const char *a
     return 0;
 }
 
+const char *request_path(const char *method)
+{
+    if (method == NULL)
+        return NULL;
+    if (strcmp(method, "remove") == 0)
+        return "/unified/user-directory/groups/remove";
+    if (strcmp(method, "remove-user") == 0)
+        return "/unified/user-directory/groups/remove-user";
+    if (strcmp(method, "add") == 0)
+        return "/unified/user-directory/groups/add";
+    return NULL;
+}
+
+static int add_param(struct buf *b, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    if (buf_append(b, "&", 1) != 0 || buf_append(b, key, klen) != 0 ||
+        buf_append(b, "=", 1) != 0 || url_encode_append(b, val, vlen) != 0)
+        return -1;
+    return 0;
+}
+
+int request_query_suffix(struct buf *b, const struct query_opts *q)
+{
+    buf_reset(b);
+    if (buf_append(b, "", 0) != 0)
+        return -1;  /* an empty suffix is still a valid string */
+    if (q->response_format &&
+        add_param(b, "truto_response_format", 21, q->response_format,
+                  strlen(q->response_format)) != 0)
+        return -1;
+    if (q->ignore_remote_data >= 0) {
+        const char *v = q->ignore_remote_data ? "true" : "false";
+        if (add_param(b, "truto_ignore_remote_data", 24, v, strlen(v)) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < q->nexclude; i++)
+        if (add_param(b, "truto_exclude_fields[]", 22, q->exclude[i], strlen(q->exclude[i])) != 0)
+            return -1;
+    for (size_t i = 0; i < q->nremote_query; i++) {
+        const char *item = q->remote_query[i];
+        const char *eq = strchr(item, '=');
+        if (eq == NULL || eq == item)
+            return -1;
+        /* remote_query[a][b]: each dot-separated part of KEY, encoded, in brackets. */
+        struct buf key = {0};
+        int bad = buf_append(&key, "remote_query", 12);
+        for (const char *p = item; !bad && p < eq;) {
+            const char *dot = memchr(p, '.', (size_t)(eq - p));
+            const char *end = dot ? dot : eq;
+            bad = end == p || buf_append(&key, "[", 1) != 0 ||
+                  url_encode_append(&key, p, (size_t)(end - p)) != 0 ||
+                  buf_append(&key, "]", 1) != 0;
+            p = dot ? dot + 1 : eq;
+            if (dot && p == eq)
+                bad = 1;  /* "a.=v": an empty last part */
+        }
+        if (!bad)
+            bad = add_param(b, key.p, key.len, eq + 1, strlen(eq + 1)) != 0;
+        buf_free(&key);
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
 int request_body(struct buf *b, const char *group_id, const char *user_id,
                  const char *remote_data)
 {

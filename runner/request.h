@@ -31,6 +31,27 @@ int request_url(struct buf *b, const char *base, const char *path, const char *a
 int request_body(struct buf *b, const char *group_id, const char *user_id,
                  const char *remote_data);
 
+/* The endpoint of a method: "remove" (the default, deprecated by Truto, Okta
+ * only), "remove-user" (current, several integrations) or "add" (re-adds a
+ * membership: undo). NULL for an unknown name. */
+const char *request_path(const char *method);
+
+/* The query parameters sent after integrated_account_id, the same for every
+ * request of a run, so they are built once into a suffix ("&k=v&..."). Key
+ * parts and values are percent-encoded; the brackets of array and nested keys
+ * are kept as Truto documents them: truto_exclude_fields[]=F, remote_query[a][b]=V. */
+struct query_opts {
+    const char *response_format;      /* unified|raw|normalized|stream, or NULL */
+    int ignore_remote_data;           /* 1: send true, 0: send false, -1: omit */
+    const char *const *exclude;       /* field names */
+    size_t nexclude;
+    const char *const *remote_query;  /* "KEY=VALUE"; KEY "a.b" nests as [a][b] */
+    size_t nremote_query;
+};
+/* Writes the suffix into b (reset first). -1 when a remote_query item has no '='
+ * or an empty key part. */
+int request_query_suffix(struct buf *b, const struct query_opts *q);
+
 #define IDEMPOTENCY_KEY_LEN 64
 /* out receives 64 hex characters and a NUL. */
 void idempotency_key(char out[IDEMPOTENCY_KEY_LEN + 1], const char *method,

@@ -287,7 +287,7 @@ static void rd_row(int term, void *data)
         return;  /* not a whole results line: ignore it */
     rd->rows++;
     const char *st = rd->cell[COL_STATUS];
-    if (strcmp(st, "removed") != 0 && strcmp(st, "not_found") != 0)
+    if (strcmp(st, "removed") != 0 && strcmp(st, "not_found") != 0 && strcmp(st, "added") != 0)
         return;
     struct pair_key k;
     pair_key_of(&k, rd->cell[COL_ACCOUNT], rd->len[COL_ACCOUNT], rd->cell[COL_GROUP],

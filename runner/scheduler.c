@@ -24,8 +24,6 @@
 #define NEVER UINT64_MAX
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 30000
-#define API_PATH "/unified/user-directory/groups/remove"
-#define METHOD_NAME "remove"
 
 struct account;
 
@@ -104,9 +102,12 @@ struct sched {
     unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
     size_t ndups, dups_cap;
     int dups_known;            /* the plan found them: seen is not needed */
+    int adding;                /* --method add: success is "added" */
     unsigned long invalid_logged;
     struct plan_stats stats;
     struct sha256 hash;        /* of the input, filled by the plan pass */
+    const char *path;          /* the method's endpoint */
+    struct buf query;          /* the query after integrated_account_id, built once */
     enum stop_reason stop;
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
@@ -349,7 +350,7 @@ static void record(struct sched *s, unsigned long line, const char *group, size_
 static void check_breaker(struct sched *s)
 {
     const unsigned long *c = s->counts.by_status;
-    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_FAILED];
+    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_ADDED] + c[ST_FAILED];
     if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
         return;
     if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
@@ -403,6 +404,12 @@ static struct job *job_new(const struct csvin_row *row, struct account *a)
     return j;
 }
 
+/* --undo reads a results file: only its rows that say removed are re-added. */
+static int undoable(const struct csvin_row *row)
+{
+    return row->status && strcmp(row->status, "removed") == 0;
+}
+
 #define MAX_INVALID_LOGGED 100  /* further invalid rows are only in the results */
 
 static int is_dup_line(const struct sched *s, unsigned long line)
@@ -439,6 +446,10 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
             log_error("more invalid rows are not shown here: see the results file");
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
                row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
+        return 1;
+    }
+    if (s->cfg->undo && !undoable(&row)) {
+        s->counts.ignored++;  /* --undo re-adds only what that run removed */
         return 1;
     }
     struct pair_key k;
@@ -615,8 +626,8 @@ static int plan(struct sched *s)
         }
         if (fallback)
             continue;
-        int dup = 0;
-        if (!row.invalid) {
+        int dup = 0, ignore = !row.invalid && s->cfg->undo && !undoable(&row);
+        if (!row.invalid && !ignore) {
             struct pair_key k;
             pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len,
                         row.user_id, row.user_len);
@@ -629,7 +640,8 @@ static int plan(struct sched *s)
         }
         s->stats.invalid += row.invalid != NULL;
         s->stats.duplicates += dup;
-        if (row.invalid || dup) {
+        s->stats.ignored += ignore;
+        if (row.invalid || dup || ignore) {
             /* Such rows stay in whatever run they sit in: its cursor records them. */
             if (cur) {
                 cur->runs[cur->nruns - 1].rows++;
@@ -713,12 +725,14 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
 {
     struct transfer *t = http_acquire(s->http);
     struct account *a = j->acct;
-    if (request_url(&t->url, s->cfg->base_url, API_PATH, a->id) != 0 ||
-        request_body(&t->body, j->group, j->user, j->remote_data) != 0) {
+    if (request_url(&t->url, s->cfg->base_url, s->path, a->id) != 0 ||
+        buf_append(&t->url, s->query.p, s->query.len) != 0 ||
+        request_body(&t->body, j->group, j->user,
+                     j->remote_data ? j->remote_data : s->cfg->remote_data) != 0) {
         finish(s, j, ST_FAILED, 0, 0, "cannot build the request", "internal");
         return;
     }
-    idempotency_key(t->idem_key, METHOD_NAME, a->id, j->group, j->user);
+    idempotency_key(t->idem_key, s->cfg->method, a->id, j->group, j->user);
     t->job = j;
     window_record(&s->token_win, now);
     window_record(&a->win, now);
@@ -922,6 +936,14 @@ static void on_done(struct transfer *t, void *ctx)
         body_facts_parse(&facts, t->resp.p, t->resp.len);
     struct verdict v = classify(t->http_status, t->curl_code, &facts, j->attempts,
                                 s->cfg->max_attempts);
+    if (s->adding && v.action == ACT_DONE) {
+        /* Re-adding: success is "added"; a 404 means the group or user is gone,
+         * which is a failure here, not the goal state. */
+        if (v.status == ST_REMOVED)
+            v.status = ST_ADDED;
+        else if (v.status == ST_NOT_FOUND)
+            v.status = ST_FAILED;
+    }
     char error[400];
     describe(error, sizeof error, t, &facts);
     log_debug("line %lu: POST %s (Authorization: Bearer [redacted]) %s -> %ld%s%s in %lu ms, "
@@ -1032,10 +1054,25 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->on_finished = on_finished;
     s->ctx = ctx;
     s->readahead = cfg->concurrency * 4 > 256 ? cfg->concurrency * 4 : 256;
+    s->path = request_path(cfg->method);
+    s->adding = strcmp(cfg->method, "add") == 0;
+    struct query_opts q = {
+        .response_format = cfg->response_format,
+        .ignore_remote_data = cfg->ignore_remote_data ? 1 : -1,
+        .exclude = cfg->exclude, .nexclude = cfg->nexclude,
+        .remote_query = cfg->remote_query, .nremote_query = cfg->nremote_query,
+    };
+    if (!s->path || request_query_suffix(&s->query, &q) != 0) {
+        snprintf(err, errlen, "cannot build the request's query");
+        buf_free(&s->query);
+        free(s);
+        return NULL;
+    }
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
     const struct rate *tr = &cfg->token_rate;
     if (window_init(&s->token_win, tr->n, tr->dur_ms + window_margin(tr->dur_ms)) != 0) {
         snprintf(err, errlen, "out of memory");
+        buf_free(&s->query);
         free(s);
         return NULL;
     }
@@ -1049,6 +1086,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
         window_free(&s->token_win);
+        buf_free(&s->query);
         free(s);
         return NULL;
     }
@@ -1169,6 +1207,7 @@ void sched_free(struct sched *s)
     free(s->delayed);
     free(s->dups);
     pairset_free(&s->seen);
+    buf_free(&s->query);
     window_free(&s->token_win);
     free(s);
 }

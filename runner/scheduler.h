@@ -40,11 +40,12 @@ struct run_counts {
     unsigned long http429;
     unsigned long retries;
     unsigned long skipped;      /* --resume: already done in an earlier run */
+    unsigned long ignored;      /* --undo: rows that were not removed there */
 };
 
 /* What the plan pass found. */
 struct plan_stats {
-    unsigned long rows, invalid, duplicates, accounts;
+    unsigned long rows, invalid, duplicates, accounts, ignored;
 };
 
 struct sched;
