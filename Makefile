@@ -33,7 +33,7 @@ MAIN_OBJ := $(BUILD)/runner/main.o
 CORE_LIB := $(BUILD)/libgrouprm.a
 # Pure modules: no I/O, no clock of their own. Unit and integration test programs
 # link only these, never the event-loop code.
-PURE     := ratelimit headers backoff outcome request sha256 csvin config pairset
+PURE     := ratelimit headers backoff outcome request sha256 csvin config pairset progress
 PURE_OBJ := $(patsubst %,$(BUILD)/runner/%.o,$(filter $(PURE),$(basename $(notdir $(CORE_SRC)))))
 PURE_LIB := $(BUILD)/libgrouprm-pure.a
 

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "config.h"
 #include "csvin.h"
 #include "log.h"
+#include "report.h"
 #include "results.h"
 #include "scheduler.h"
 
@@ -232,10 +234,13 @@ static FILE *spool_stdin(const struct config *cfg)
     return f;
 }
 
-static void print_account(const char *id, unsigned long rows, void *ctx)
+static void print_account(const char *id, unsigned long rows, const unsigned long *by_status,
+                          void *ctx)
 {
     (void)ctx;
-    log_info("  %s: %lu rows", id, rows);
+    (void)by_status;
+    if (rows)
+        log_info("  %s: %lu rows", id, rows);
 }
 
 /* The lower bound the limits put on the run: each account at its rate, all of
@@ -252,9 +257,11 @@ static double estimate_seconds(const struct config *cfg, unsigned long total,
     return t;
 }
 
-static void biggest_cb(const char *id, unsigned long rows, void *ctx)
+static void biggest_cb(const char *id, unsigned long rows, const unsigned long *by_status,
+                       void *ctx)
 {
     (void)id;
+    (void)by_status;
     *(unsigned long *)ctx = rows;
 }
 
@@ -276,8 +283,68 @@ static void report_plan(const struct config *cfg, struct sched *s)
              ar, tr, est / 3600, est % 3600 / 60, est % 60);
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *exit_reason(int rc, enum stop_reason stop)
+{
+    switch (rc) {
+    case EXIT_OK: return "every row removed or not_found";
+    case EXIT_SOME_FAILED: return "some rows failed or were invalid";
+    case EXIT_ABORTED:
+        return stop == STOP_BREAKER ? "stopped: too many rows failed"
+                                    : "stopped: the API token was refused";
+    case EXIT_LOCKED: return "another grouprm was writing the same results file";
+    case EXIT_INTERRUPTED: return "interrupted by a signal";
+    default: return "usage, configuration, input or write error";
+    }
+}
+
+/* --summary-json and --metrics-file, on every way out of a run. A report that
+ * cannot be written turns a clean exit into 2: monitoring would miss it. */
+static int write_reports(const struct config *cfg, struct sched *s, double started, int rc,
+                         const struct input_id *id)
+{
+    char err[600];
+    struct report r = {
+        .cfg = cfg, .sched = s, .started = started, .finished = wall_now(), .exit_code = rc,
+        .exit_reason = exit_reason(rc, s ? sched_stop_reason(s) : STOP_NONE), .input = id,
+    };
+    if (cfg->summary_json && report_summary_json(&r, err, sizeof err) != 0) {
+        log_error("%s", err);
+        rc = rc == EXIT_OK ? EXIT_USAGE : rc;
+    }
+    if (cfg->metrics_file && report_metrics(&r, err, sizeof err) != 0) {
+        log_error("%s", err);
+        rc = rc == EXIT_OK ? EXIT_USAGE : rc;
+    }
+    return rc;
+}
+
+static void print_account_summary(const char *id, unsigned long rows,
+                                  const unsigned long *c, void *ctx)
+{
+    (void)rows;
+    (void)ctx;
+    unsigned long n = 0;
+    for (int st = 0; st < ST__COUNT; st++)
+        n += c[st];
+    if (n)
+        log_info("  %s: %lu removed, %lu not_found, %lu failed, %lu invalid, %lu not_attempted%s",
+                 id, c[ST_REMOVED], c[ST_NOT_FOUND], c[ST_FAILED], c[ST_INVALID],
+                 c[ST_NOT_ATTEMPTED], c[ST_ADDED] ? " (re-added rows: see the results)" : "");
+}
+
 static int run(const struct config *cfg)
 {
+    double started = wall_now();
+    int reported = 0;
+    struct input_id id;
+    int planned = 0;
     char err[600];
     int rc = EXIT_USAGE, lock_fd = -1, busy = 0;
     struct pairset done;
@@ -326,9 +393,8 @@ static int run(const struct config *cfg)
         uv_loop_close(&app.loop);
         goto out;
     }
-    struct input_id id;
     long keep = -1;
-    int planned = sched_plan(app.sched, &id);
+    planned = sched_plan(app.sched, &id);
     if (planned < 0 || (cfg->resume && prepare_resume(cfg, planned, &id, &done, &keep) != 0)) {
         discard_sched(&app);
         goto out;
@@ -350,6 +416,8 @@ static int run(const struct config *cfg)
         goto out;
     }
 
+    if (!cfg->quiet)
+        sched_set_progress(app.sched, isatty(STDERR_FILENO), cfg->progress_interval_ms);
     uv_signal_init(&app.loop, &app.sigint);
     uv_signal_init(&app.loop, &app.sigterm);
     app.sigint.data = app.sigterm.data = &app;
@@ -366,8 +434,12 @@ static int run(const struct config *cfg)
         log_error("%s", results_error(res));
     const struct run_counts *counts = sched_counts(app.sched);
     print_summary(counts, elapsed);
+    if (sched_accounts(app.sched, 0, NULL, NULL) > 1)
+        sched_accounts(app.sched, 50, print_account_summary, NULL);
     rc = exit_code(sched_stop_reason(app.sched), sched_input_failed(app.sched), write_failed,
                    counts);
+    rc = write_reports(cfg, app.sched, started, rc, planned > 0 ? &id : NULL);
+    reported = 1;
     if (rc != EXIT_OK && rc != EXIT_USAGE && !cfg->dry_run &&
         (counts->by_status[ST_FAILED] || counts->by_status[ST_NOT_ATTEMPTED] ||
          counts->by_status[ST_INTERRUPTED]))
@@ -376,6 +448,8 @@ static int run(const struct config *cfg)
     if (uv_loop_close(&app.loop) != 0)
         log_warn("event loop closed with handles still open");
 out:
+    if (!reported)
+        rc = write_reports(cfg, NULL, started, rc, planned > 0 ? &id : NULL);
     if (res && results_close(res) != 0 && rc != EXIT_USAGE) {
         log_error("cannot close the results files");
         rc = EXIT_USAGE;
@@ -407,6 +481,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     log_set_level(cfg.quiet ? LOG_QUIET : cfg.verbose ? LOG_VERBOSE : LOG_NORMAL);
+    log_set_json(cfg.log_json);
     if (cfg.cacert && access(cfg.cacert, R_OK) != 0) {
         log_error("cannot read --cacert '%s': %s", cfg.cacert, strerror(errno));
         return EXIT_USAGE;

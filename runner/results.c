@@ -407,14 +407,16 @@ int results_lock(const char *path, int *busy, char *err, size_t errlen)
 
 /* ---- the state file ---------------------------------------------------- */
 
-int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen)
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s.state", results_path);
+    char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (make_parent_dirs(path) != 0) {
+        snprintf(err, errlen, "cannot create the folder for '%s': %s", path, strerror(errno));
+        return -1;
+    }
     FILE *f = fopen(tmp, "w");
-    int ok = f && fprintf(f, "grouprm-state 1\ninput_size %llu\ninput_sha256 %s\n",
-                          (unsigned long long)id->size, id->sha256) > 0;
+    int ok = f && fwrite(data, 1, len, f) == len;
     ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
     if (f && fclose(f) != 0)
         ok = 0;
@@ -424,6 +426,15 @@ int state_write(const char *results_path, const struct input_id *id, char *err, 
         return -1;
     }
     return 0;
+}
+
+int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen)
+{
+    char path[4096], text[160];
+    snprintf(path, sizeof path, "%s.state", results_path);
+    int n = snprintf(text, sizeof text, "grouprm-state 1\ninput_size %llu\ninput_sha256 %s\n",
+                     (unsigned long long)id->size, id->sha256);
+    return write_file_atomic(path, text, (size_t)n, err, errlen);
 }
 
 int state_read(const char *results_path, struct input_id *id, char *err, size_t errlen)

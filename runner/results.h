@@ -68,6 +68,10 @@ int state_write(const char *results_path, const struct input_id *id, char *err, 
 /* 1 read, 0 absent, -1 unreadable or malformed (err set). */
 int state_read(const char *results_path, struct input_id *id, char *err, size_t errlen);
 
+/* Writes path whole or not at all: a temporary file beside it, synced, then
+ * renamed over it. 0, or -1 with err set. */
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
 /* RFC 3339 UTC with milliseconds: 2026-11-28T13:02:11.123Z. buf >= 32 bytes. */
 void format_rfc3339(double epoch, char *buf, size_t len);
 /* mkdir -p of path's parent folder. 0 or -1 (errno set). */

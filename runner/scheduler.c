@@ -17,6 +17,7 @@
 #include "headers.h"
 #include "http.h"
 #include "log.h"
+#include "progress.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "sha256.h"
@@ -65,6 +66,7 @@ struct account {
     unsigned long run_left;    /* rows left in the run its cursor is in */
     unsigned long rows_left;   /* rows not read yet */
     unsigned long planned_valid;  /* valid, distinct rows the plan found */
+    unsigned long by_status[ST__COUNT];  /* final lines recorded for it */
     struct csvin *cur;         /* reads its runs; open only while rows are left */
 };
 
@@ -113,6 +115,15 @@ struct sched {
     int finished;
     uint64_t rng;
     struct run_counts counts;
+
+    uv_timer_t progress;       /* redraws (terminal) or prints (log) the progress line */
+    int progress_on, progress_tty;
+    uint64_t progress_ms;
+    unsigned long last_done;   /* at the previous tick, for the pace */
+    mono_ms last_tick;
+    double pace;               /* rows finished per second, smoothed */
+    double req_rate;           /* requests per second, smoothed */
+    unsigned long last_requests;
 };
 
 static double wall_now(void)
@@ -169,6 +180,19 @@ static int accts_grow(struct sched *s)
     s->accts = t;
     s->acct_cap = cap;
     return 0;
+}
+
+static struct account *account_find(const struct sched *s, const char *id, size_t len)
+{
+    if (!s->acct_cap)
+        return NULL;
+    size_t k = hash_bytes(id, len) & (s->acct_cap - 1);
+    for (; s->accts[k]; k = (k + 1) & (s->acct_cap - 1)) {
+        struct account *a = s->accts[k];
+        if (a->id_len == len && memcmp(a->id, id, len) == 0)
+            return a;
+    }
+    return NULL;
 }
 
 static struct account *account_get(struct sched *s, const char *id, size_t len)
@@ -337,6 +361,9 @@ static void record(struct sched *s, unsigned long line, const char *group, size_
         .error = error, .reason = reason, .finished_at = wall_now(),
     };
     s->counts.by_status[st]++;
+    struct account *a = account_find(s, acct, alen);
+    if (a)
+        a->by_status[st]++;
     if (results_write(s->res, &r) != 0 && s->stop != STOP_WRITE) {
         log_error("%s", results_error(s->res));
         log_error("stopping: no more requests while results cannot be recorded");
@@ -441,7 +468,7 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
     s->counts.rows++;
     if (row.invalid) {
         if (s->invalid_logged++ < MAX_INVALID_LOGGED)
-            log_error("%s line %lu: %s", s->input_name, row.line, row.invalid);
+            log_row(s->input_name, row.line, row.invalid);
         else if (s->invalid_logged == MAX_INVALID_LOGGED + 1)
             log_error("more invalid rows are not shown here: see the results file");
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
@@ -807,6 +834,80 @@ static void drain_unfinished(struct sched *s)
     }
 }
 
+static unsigned long rows_done(const struct sched *s)
+{
+    unsigned long d = s->counts.skipped + s->counts.ignored;
+    for (int i = 0; i < ST__COUNT; i++)
+        d += s->counts.by_status[i];
+    return d;
+}
+
+/* What the limits allow right now, in requests per second (0: no limit). */
+static double limit_rate(const struct sched *s)
+{
+    const struct rate *ar = &s->cfg->account_rate, *tr = &s->cfg->token_rate;
+    double r = 0;
+    if (ar->n && s->active_n)
+        r = (double)ar->n * 1000.0 / (double)ar->dur_ms * (double)s->active_n;
+    if (tr->n) {
+        double t = (double)tr->n * 1000.0 / (double)tr->dur_ms;
+        if (r == 0 || t < r)
+            r = t;
+    }
+    return r;
+}
+
+static void progress_cb(uv_timer_t *timer)
+{
+    struct sched *s = timer->data;
+    mono_ms now = uv_now(s->loop);
+    double dt = (double)(now - s->last_tick) / 1000.0;
+    unsigned long done = rows_done(s);
+    if (dt > 0) {
+        /* Smoothed over about ten seconds whatever the tick. */
+        double w = dt / 10.0 > 1 ? 1 : dt / 10.0;
+        s->pace += w * ((double)(done - s->last_done) / dt - s->pace);
+        s->req_rate += w * ((double)(s->counts.requests - s->last_requests) / dt - s->req_rate);
+    }
+    s->last_tick = now;
+    s->last_done = done;
+    s->last_requests = s->counts.requests;
+
+    struct progress_view v = {
+        .done = done, .total = s->stats.rows,
+        .removed = s->counts.by_status[ST_REMOVED],
+        .not_found = s->counts.by_status[ST_NOT_FOUND],
+        .failed = s->counts.by_status[ST_FAILED], .added = s->counts.by_status[ST_ADDED],
+        .http429 = s->counts.http429, .rate = s->req_rate,
+    };
+    v.eta_s = progress_eta(v.total > done ? v.total - done : 0, s->pace, limit_rate(s));
+    if (!v.total)
+        v.eta_s = -1;
+    mono_ms last_pause = 0;
+    for (size_t i = 0; i < s->active_n; i++)
+        if (s->active[i]->paused_until > now) {
+            v.paused++;
+            if (s->active[i]->paused_until > last_pause)
+                last_pause = s->active[i]->paused_until;
+        }
+    if (v.paused)
+        v.paused_until = wall_now() + (double)(last_pause - now) / 1000.0;
+    char line[512];
+    progress_format(line, sizeof line, &v);
+    if (s->progress_tty)
+        fprintf(stderr, "\r\033[K%s", line);
+    else
+        log_info("progress: %s", line);
+}
+
+void sched_set_progress(struct sched *s, int tty, uint64_t interval_ms)
+{
+    s->progress_on = 1;
+    s->progress_tty = tty;
+    s->progress_ms = tty ? 100 : interval_ms;
+    log_set_live_line(tty);
+}
+
 static void finished_cb(uv_timer_t *timer)
 {
     struct sched *s = timer->data;
@@ -823,6 +924,10 @@ static void check_finished(struct sched *s)
         return;
     s->finished = 1;
     uv_timer_stop(&s->sync);
+    uv_timer_stop(&s->progress);
+    if (s->progress_on && s->progress_tty)
+        fputs("\r\033[K", stderr);  /* the summary takes the line's place */
+    log_set_live_line(0);
     /* Not now: this may run inside http's completion loop, which goes on using
      * the multi handle that on_finished tears down. The next loop turn is safe. */
     uv_timer_start(&s->wake, finished_cb, 0, 0);
@@ -1092,8 +1197,10 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     }
     uv_timer_init(loop, &s->wake);
     uv_timer_init(loop, &s->sync);
+    uv_timer_init(loop, &s->progress);
     s->wake.data = s;
     s->sync.data = s;
+    s->progress.data = s;
     return s;
 }
 
@@ -1122,18 +1229,20 @@ static int by_rows_desc(const void *x, const void *y)
 }
 
 size_t sched_accounts(const struct sched *s, size_t max,
-                      void (*cb)(const char *id, unsigned long rows, void *ctx), void *ctx)
+                      void (*cb)(const char *id, unsigned long rows,
+                                 const unsigned long *by_status, void *ctx),
+                      void *ctx)
 {
     struct account **v = malloc((s->acct_n ? s->acct_n : 1) * sizeof *v);
     size_t n = 0;
     if (!v)
         return 0;
     for (size_t i = 0; i < s->acct_cap; i++)
-        if (s->accts[i] && s->accts[i]->planned_valid)
+        if (s->accts[i])
             v[n++] = s->accts[i];
     qsort(v, n, sizeof *v, by_rows_desc);
-    for (size_t i = 0; i < n && i < max; i++)
-        cb(v[i]->id, v[i]->planned_valid, ctx);
+    for (size_t i = 0; cb && i < n && i < max; i++)
+        cb(v[i]->id, v[i]->planned_valid, v[i]->by_status, ctx);
     free(v);
     return n;
 }
@@ -1147,6 +1256,9 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
         s->stop = STOP_STRICT;
     }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
+    s->last_tick = uv_now(s->loop);
+    if (s->progress_on && !s->cfg->dry_run)
+        uv_timer_start(&s->progress, progress_cb, s->progress_ms, s->progress_ms);
     dispatch(s);
 }
 
@@ -1177,6 +1289,7 @@ void sched_close(struct sched *s)
     s->http = NULL;
     uv_close((uv_handle_t *)&s->wake, noop_close);
     uv_close((uv_handle_t *)&s->sync, noop_close);
+    uv_close((uv_handle_t *)&s->progress, noop_close);
 }
 
 void sched_free(struct sched *s)

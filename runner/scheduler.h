@@ -65,10 +65,15 @@ int sched_plan(struct sched *s, struct input_id *id);
 void sched_start(struct sched *s, struct results *res, const struct pairset *done);
 void sched_interrupt(struct sched *s);
 const struct plan_stats *sched_stats(const struct sched *s);
-/* For --dry-run: each account's valid, distinct rows, largest first, as
- * callbacks (id, rows); at most max of them. Returns how many accounts exist. */
+/* Each account, largest first by valid distinct rows: (id, rows, final lines per
+ * status); at most max of them. Returns how many accounts exist. */
 size_t sched_accounts(const struct sched *s, size_t max,
-                      void (*cb)(const char *id, unsigned long rows, void *ctx), void *ctx);
+                      void (*cb)(const char *id, unsigned long rows,
+                                 const unsigned long *by_status, void *ctx),
+                      void *ctx);
+/* Shows progress while running: a line redrawn 10 times a second on a terminal
+ * (tty), else a plain line every interval_ms. Call before sched_start. */
+void sched_set_progress(struct sched *s, int tty, uint64_t interval_ms);
 enum stop_reason sched_stop_reason(const struct sched *s);
 int sched_input_failed(const struct sched *s);
 const struct run_counts *sched_counts(const struct sched *s);
