@@ -20,7 +20,7 @@ const char *config_usage(void)
            "  -o, --output FILE        results CSV (default output/results.csv)\n"
            "  -r, --retry-log FILE     rows to run again (default output/retry.csv)\n"
            "      --dry-run, --strict  send nothing / nothing if any row is invalid\n"
-           "      --resume [--force]   after a crash: skip rows done (--force: INPUT changed)\n"
+           "      --resume [--force]   after a crash: skip rows done (--force: new INPUT)\n"
            "      --undo RESULTS       re-add every pair RESULTS records as removed\n"
            "Request\n"
            "      --method M           remove (default, deprecated), remove-user, or add\n"
