@@ -122,8 +122,9 @@ fuzz: deps-test build/fuzz/fuzz_csvin build/fuzz/fuzz_headers
 	done
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN)/grouprm $(DESTDIR)$(PREFIX)/bin/grouprm
+	install -m 0644 runner/grouprm.1 $(DESTDIR)$(PREFIX)/share/man/man1/grouprm.1
 
 clean:
 	rm -rf build bin/grouprm bin/truto-mock
