@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <csv.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,24 @@ static int field_set(struct field *f, const char *s, size_t len)
 }
 
 /* Header names match after trimming spaces and tabs, ignoring case. */
+/* libcsv grows a field's buffer by a fixed step, copying it each time: a
+ * megabytes-long field (a pasted blob in an ignored column) would cost time
+ * quadratic in its size. This gives it geometric growth instead: a request the
+ * block already holds is granted in place, and a real growth at least doubles. */
+static void *grow_geometric(void *p, size_t want)
+{
+    size_t have = p ? malloc_usable_size(p) : 0;
+    if (p && have >= want)
+        return p;
+    return realloc(p, want < 2 * have ? 2 * have : want);
+}
+
+static void parser_init_growth(struct csv_parser *p)
+{
+    csv_set_realloc_func(p, grow_geometric);
+    csv_set_blk_size(p, 4096);
+}
+
 static int header_slot(const char *s, size_t len)
 {
     while (len && (*s == ' ' || *s == '\t')) {
@@ -376,6 +395,7 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
         free(c);
         return NULL;
     }
+    parser_init_growth(&c->parser);
     int r = pump(c);
     if (r <= 0 || !c->header_done) {
         snprintf(err, errlen, "%s", r < 0 ? c->errmsg : "");
@@ -486,6 +506,7 @@ struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
     }
     memcpy(c->colmap, tmpl->colmap, tmpl->ncols * sizeof *c->colmap);
     csv_set_delim(&c->parser, c->sep);
+    parser_init_growth(&c->parser);
     return c;
 oom:
     snprintf(err, errlen, "%s: out of memory", tmpl->name);

@@ -121,7 +121,11 @@ static void print_summary(const struct run_counts *c, double elapsed)
         used += (size_t)snprintf(extra + used, sizeof extra - used,
                                  ", %lu not removed there (left alone)", c->ignored);
     if (c->skipped)
-        snprintf(extra + used, sizeof extra - used, ", %lu already done", c->skipped);
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", %lu already done",
+                                 c->skipped);
+    if (c->unrecorded)
+        snprintf(extra + used, sizeof extra - used, "; %lu more could not be recorded",
+                 c->unrecorded);
     log_info("%lu rows: %lu removed, %lu not_found, %lu failed, %lu invalid, "
              "%lu not_attempted%s in %.1fs (%.1f req/s, %lu 429s, %lu retries)",
              c->rows, c->by_status[ST_REMOVED], c->by_status[ST_NOT_FOUND],
@@ -142,7 +146,7 @@ static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
         return EXIT_INTERRUPTED;
     for (int st = 0; st < ST__COUNT; st++)
         if (c->by_status[st] && st != ST_REMOVED && st != ST_NOT_FOUND && st != ST_ADDED &&
-            st != ST_DUPLICATE)
+            st != ST_DUPLICATE && st != ST_DRY_RUN)
             return EXIT_SOME_FAILED;
     return EXIT_OK;
 }
@@ -161,8 +165,11 @@ static int prepare_resume(const struct config *cfg, int planned, const struct in
         log_error("%s", err);
         return -1;
     }
-    if (*keep <= 0) {
+    if (*keep <= 0 || lines == 0) {
+        /* No rows recorded (at most a header, from a run killed at its start):
+         * nothing to protect, nothing to skip. */
         log_info("no results in '%s' yet: starting from the beginning", cfg->output);
+        *keep = -1;
         return 0;
     }
     const char *why = NULL;
@@ -240,7 +247,7 @@ static void print_account(const char *id, unsigned long rows, const unsigned lon
     (void)ctx;
     (void)by_status;
     if (rows)
-        log_info("  %s: %lu rows", id, rows);
+        log_info("  %s: %lu row%s", id, rows, rows == 1 ? "" : "s");
 }
 
 /* The lower bound the limits put on the run: each account at its rate, all of
@@ -409,8 +416,9 @@ static int run(const struct config *cfg)
         discard_sched(&app);
         goto out;
     }
-    res = results_open(cfg->output, cfg->retry_log, keep, err, sizeof err);
-    if (!res || (planned && state_write(cfg->output, &id, err, sizeof err) != 0)) {
+    /* The state first: a results file never exists without the record of its input. */
+    if ((planned > 0 && state_write(cfg->output, &id, err, sizeof err) != 0) ||
+        !(res = results_open(cfg->output, cfg->retry_log, keep, err, sizeof err))) {
         log_error("%s", err);
         discard_sched(&app);
         goto out;

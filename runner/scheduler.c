@@ -360,15 +360,20 @@ static void record(struct sched *s, unsigned long line, const char *group, size_
         .http_status = http, .attempts = attempts, .latency_ms = latency,
         .error = error, .reason = reason, .finished_at = wall_now(),
     };
+    if (results_write(s->res, &r) != 0) {
+        /* Counted apart: the summary speaks only of lines that are in the file. */
+        s->counts.unrecorded++;
+        if (s->stop != STOP_WRITE) {
+            log_error("%s", results_error(s->res));
+            log_error("stopping: no more requests while results cannot be recorded");
+            s->stop = STOP_WRITE;
+        }
+        return;
+    }
     s->counts.by_status[st]++;
     struct account *a = account_find(s, acct, alen);
     if (a)
         a->by_status[st]++;
-    if (results_write(s->res, &r) != 0 && s->stop != STOP_WRITE) {
-        log_error("%s", results_error(s->res));
-        log_error("stopping: no more requests while results cannot be recorded");
-        s->stop = STOP_WRITE;
-    }
 }
 
 /* The circuit breaker: once enough rows have finished, a failure share above

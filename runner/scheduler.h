@@ -41,6 +41,7 @@ struct run_counts {
     unsigned long retries;
     unsigned long skipped;      /* --resume: already done in an earlier run */
     unsigned long ignored;      /* --undo: rows that were not removed there */
+    unsigned long unrecorded;   /* finished, but their line could not be written */
 };
 
 /* What the plan pass found. */
