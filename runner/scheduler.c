@@ -1256,6 +1256,9 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
 {
     s->res = res;
     s->done = done;
+    /* The loop's clock was cached before the plan pass read the whole input;
+     * sends stamped with that old time would free window slots too early. */
+    uv_update_time(s->loop);
     if (s->cfg->strict && s->stats.invalid) {
         log_error("%lu invalid rows: nothing is sent (--strict)", s->stats.invalid);
         s->stop = STOP_STRICT;
