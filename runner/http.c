@@ -162,8 +162,10 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     t->easy = curl_easy_init();
     if (!t->easy)
         return -1;
+    /* No "Expect:" to suppress: libcurl only asks for 100-continue on large
+     * bodies, and every extra header is compared on every request. */
     const char *fixed[] = {auth, "Content-Type: application/json", "Accept: application/json",
-                           "Expect:", zero_key};
+                           zero_key};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         struct curl_slist *l = curl_slist_append(t->headers, fixed[i]);
         if (!l)

@@ -177,52 +177,83 @@ int request_query_suffix(struct buf *b, const struct query_opts *q)
     return 0;
 }
 
+/* A JSON string, escaped exactly as cJSON prints one: the quote, the backslash
+ * and control characters escaped, everything else (UTF-8 included) as is. */
+static int json_string_append(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (buf_append(b, "\"", 1) != 0)
+        return -1;
+    const char *run = s;
+    for (;; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch != '\0' && ch != '"' && ch != '\\' && ch >= 0x20)
+            continue;
+        if (buf_append(b, run, (size_t)(s - run)) != 0)
+            return -1;
+        if (ch == '\0')
+            break;
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+        switch (ch) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            n = 6;
+        }
+        if (buf_append(b, esc, n) != 0)
+            return -1;
+        run = s + 1;
+    }
+    return buf_append(b, "\"", 1);
+}
+
+int request_body_raw(struct buf *b, const char *group_id, const char *user_id,
+                     const char *remote_data_min)
+{
+    if (group_id == NULL || user_id == NULL)
+        return -1;
+    const char *rd = remote_data_min ? remote_data_min : "{}";
+    buf_reset(b);
+    if (buf_append(b, "{\"group_id\":", 12) != 0 || json_string_append(b, group_id) != 0 ||
+        buf_append(b, ",\"user_id\":", 11) != 0 || json_string_append(b, user_id) != 0 ||
+        buf_append(b, ",\"remote_data\":", 15) != 0 || buf_append(b, rd, strlen(rd)) != 0 ||
+        buf_append(b, "}", 1) != 0)
+        return -1;
+    return 0;
+}
+
+char *json_object_minify(const char *text)
+{
+    /* require_null_terminated: trailing text after the object is an error,
+     * not something to drop silently. */
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+    char *out = j && cJSON_IsObject(j) ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    return out;
+}
+
 int request_body(struct buf *b, const char *group_id, const char *user_id,
                  const char *remote_data)
 {
     if (group_id == NULL || user_id == NULL)
         return -1;
-
-    cJSON *rd;
-    if (remote_data == NULL) {
-        rd = cJSON_CreateObject();
-    } else {
-        /* require_null_terminated: trailing text after the object is an error,
-         * not something to drop silently. */
-        const char *end = NULL;
-        rd = cJSON_ParseWithOpts(remote_data, &end, 1);
-        if (rd != NULL && !cJSON_IsObject(rd)) {
-            cJSON_Delete(rd);
-            return -1;
-        }
-    }
-    if (rd == NULL)
-        return -1;  /* not JSON, or out of memory */
-
-    cJSON *root = cJSON_CreateObject();
-    if (root == NULL) {
-        cJSON_Delete(rd);
-        return -1;
-    }
-    if (cJSON_AddStringToObject(root, "group_id", group_id) == NULL ||
-        cJSON_AddStringToObject(root, "user_id", user_id) == NULL) {
-        cJSON_Delete(rd);
-        cJSON_Delete(root);
-        return -1;
-    }
-    if (!cJSON_AddItemToObject(root, "remote_data", rd)) {
-        cJSON_Delete(rd);
-        cJSON_Delete(root);
-        return -1;
-    }
-    /* rd now belongs to root. */
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (text == NULL)
-        return -1;
-    buf_reset(b);
-    int rc = buf_append(b, text, strlen(text));
-    cJSON_free(text);
+    char *min = NULL;
+    if (remote_data != NULL && (min = json_object_minify(remote_data)) == NULL)
+        return -1;  /* not a JSON object, or out of memory */
+    int rc = request_body_raw(b, group_id, user_id, min);
+    cJSON_free(min);
     return rc;
 }
 

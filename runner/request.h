@@ -52,6 +52,14 @@ struct query_opts {
  * or an empty key part. */
 int request_query_suffix(struct buf *b, const struct query_opts *q);
 
+/* The same body from a remote_data already minified (json_object_minify), or
+ * NULL for {}: written straight into b, with no allocation once b has grown. */
+int request_body_raw(struct buf *b, const char *group_id, const char *user_id,
+                     const char *remote_data_min);
+/* remote_data text -> its minified form (free with cJSON_free), or NULL when it
+ * is not exactly one JSON object. Done once per run or per row, not per request. */
+char *json_object_minify(const char *text);
+
 #define IDEMPOTENCY_KEY_LEN 64
 /* out receives 64 hex characters and a NUL. */
 void idempotency_key(char out[IDEMPOTENCY_KEY_LEN + 1], const char *method,

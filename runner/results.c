@@ -189,8 +189,7 @@ int results_write(struct results *r, const struct row_result *row)
         put_num(f, (unsigned long)row->http_status, 1) ||
         put_num(f, row->attempts, 0) ||
         put_num(f, row->latency_ms, row->attempts == 0) ||
-        put_str(f, row->error) || put_str(f, when) || putc('\n', f) == EOF ||
-        fflush(f) != 0)
+        put_str(f, row->error) || put_str(f, when) || putc('\n', f) == EOF)
         return write_fail(r, r->out_path);
 
     if (!results_is_retryable(row->status))
@@ -201,7 +200,19 @@ int results_write(struct results *r, const struct row_result *row)
         put_field(f, row->account, row->account_len, 0) ||
         put_str(f, row->reason ? row->reason : status_name(row->status)) ||
         put_num(f, (unsigned long)row->http_status, 1) || put_num(f, row->attempts, 0) ||
-        put_str(f, row->error) || putc('\n', f) == EOF || fflush(f) != 0)
+        put_str(f, row->error) || putc('\n', f) == EOF)
+        return write_fail(r, r->retry_path);
+    return 0;
+}
+
+int results_flush(struct results *r)
+{
+    if (r->failed)
+        return -1;
+    errno = 0;
+    if (fflush(r->out) != 0)
+        return write_fail(r, r->out_path);
+    if (fflush(r->retry) != 0)
         return write_fail(r, r->retry_path);
     return 0;
 }

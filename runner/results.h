@@ -7,9 +7,11 @@
  *   group_id,user_id,integrated_account_id,reason,http_status,attempts,error
  *
  * Fields are quoted through libcsv only when they need it (separator, quote, CR, LF,
- * or surrounding blanks), so any id round-trips byte for byte. Every line is flushed
- * to the kernel as its row finishes; results_sync() makes it durable. A failed write
- * is sticky: every later call returns -1 and results_error() says why. */
+ * or surrounding blanks), so any id round-trips byte for byte. Lines are buffered;
+ * the caller flushes them to the kernel with results_flush() once per batch of
+ * finished rows (before any new request goes out), and results_sync() makes them
+ * durable. A failed write is sticky: every later call returns -1 and
+ * results_error() says why. */
 #ifndef GROUPRM_RESULTS_H
 #define GROUPRM_RESULTS_H
 #include <stddef.h>
@@ -39,6 +41,7 @@ struct results;
 struct results *results_open(const char *path, const char *retry_path, long keep, char *err,
                              size_t errlen);
 int results_write(struct results *r, const struct row_result *row);
+int results_flush(struct results *r);   /* both files to the kernel */
 int results_sync(struct results *r);    /* fflush + fsync both files */
 int results_close(struct results *r);   /* sync, close, free; -1 if anything failed */
 const char *results_error(const struct results *r);

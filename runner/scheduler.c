@@ -22,6 +22,8 @@
 #include "request.h"
 #include "sha256.h"
 
+#include <cjson/cJSON.h>
+
 #define NEVER UINT64_MAX
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 30000
@@ -110,6 +112,9 @@ struct sched {
     struct sha256 hash;        /* of the input, filled by the plan pass */
     const char *path;          /* the method's endpoint */
     struct buf query;          /* the query after integrated_account_id, built once */
+    char *remote_data;         /* --remote-data, minified once; NULL for {} */
+    uv_check_t batch;          /* after each loop turn's completions: flush, dispatch */
+    int dirty;                 /* completions recorded since the last flush */
     enum stop_reason stop;
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
@@ -370,6 +375,7 @@ static void record(struct sched *s, unsigned long line, const char *group, size_
         }
         return;
     }
+    s->dirty = 1;
     s->counts.by_status[st]++;
     struct account *a = account_find(s, acct, alen);
     if (a)
@@ -395,7 +401,7 @@ static void check_breaker(struct sched *s)
 
 static void job_free(struct job *j)
 {
-    free(j->remote_data);
+    cJSON_free(j->remote_data);
     free(j);
 }
 
@@ -427,7 +433,8 @@ static struct job *job_new(const struct csvin_row *row, struct account *a)
     j->group_len = row->group_len;
     j->user_len = row->user_len;
     if (row->remote_data) {
-        j->remote_data = strdup(row->remote_data);
+        /* Minified once here, so each attempt only copies it into the body. */
+        j->remote_data = json_object_minify(row->remote_data);
         if (!j->remote_data) {
             free(j);
             return NULL;
@@ -759,8 +766,8 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     struct account *a = j->acct;
     if (request_url(&t->url, s->cfg->base_url, s->path, a->id) != 0 ||
         buf_append(&t->url, s->query.p, s->query.len) != 0 ||
-        request_body(&t->body, j->group, j->user,
-                     j->remote_data ? j->remote_data : s->cfg->remote_data) != 0) {
+        request_body_raw(&t->body, j->group, j->user,
+                         j->remote_data ? j->remote_data : s->remote_data) != 0) {
         finish(s, j, ST_FAILED, 0, 0, "cannot build the request", "internal");
         return;
     }
@@ -929,6 +936,7 @@ static void check_finished(struct sched *s)
         return;
     s->finished = 1;
     uv_timer_stop(&s->sync);
+    uv_check_stop(&s->batch);
     uv_timer_stop(&s->progress);
     if (s->progress_on && s->progress_tty)
         fputs("\r\033[K", stderr);  /* the summary takes the line's place */
@@ -1125,6 +1133,25 @@ static void on_done(struct transfer *t, void *ctx)
         stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
         break;
     }
+    /* Not dispatching here: the rows that finished in this loop turn are first
+     * written out together (batch_cb), then the freed slots are filled. */
+    s->dirty = 1;
+}
+
+/* Once per loop turn, after its I/O callbacks: one write of every results line
+ * recorded in it, then new requests. So a crash still loses at most the rows in
+ * flight, and no request goes out before the finished rows are in the file. */
+static void batch_cb(uv_check_t *check)
+{
+    struct sched *s = check->data;
+    if (!s->dirty)
+        return;
+    s->dirty = 0;
+    if (results_flush(s->res) != 0 && s->stop != STOP_WRITE) {
+        log_error("%s", results_error(s->res));
+        log_error("stopping: no more requests while results cannot be recorded");
+        s->stop = STOP_WRITE;
+    }
     dispatch(s);
 }
 
@@ -1172,7 +1199,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         .exclude = cfg->exclude, .nexclude = cfg->nexclude,
         .remote_query = cfg->remote_query, .nremote_query = cfg->nremote_query,
     };
-    if (!s->path || request_query_suffix(&s->query, &q) != 0) {
+    if (cfg->remote_data)
+        s->remote_data = json_object_minify(cfg->remote_data);
+    if (!s->path || request_query_suffix(&s->query, &q) != 0 ||
+        (cfg->remote_data && !s->remote_data)) {
+        cJSON_free(s->remote_data);
         snprintf(err, errlen, "cannot build the request's query");
         buf_free(&s->query);
         free(s);
@@ -1183,6 +1214,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     if (window_init(&s->token_win, tr->n, tr->dur_ms + window_margin(tr->dur_ms)) != 0) {
         snprintf(err, errlen, "out of memory");
         buf_free(&s->query);
+        cJSON_free(s->remote_data);
         free(s);
         return NULL;
     }
@@ -1197,12 +1229,15 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     if (!s->http) {
         window_free(&s->token_win);
         buf_free(&s->query);
+        cJSON_free(s->remote_data);
         free(s);
         return NULL;
     }
     uv_timer_init(loop, &s->wake);
     uv_timer_init(loop, &s->sync);
     uv_timer_init(loop, &s->progress);
+    uv_check_init(loop, &s->batch);
+    s->batch.data = s;
     s->wake.data = s;
     s->sync.data = s;
     s->progress.data = s;
@@ -1265,6 +1300,7 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
     }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
     s->last_tick = uv_now(s->loop);
+    uv_check_start(&s->batch, batch_cb);
     if (s->progress_on && !s->cfg->dry_run)
         uv_timer_start(&s->progress, progress_cb, s->progress_ms, s->progress_ms);
     dispatch(s);
@@ -1298,6 +1334,7 @@ void sched_close(struct sched *s)
     uv_close((uv_handle_t *)&s->wake, noop_close);
     uv_close((uv_handle_t *)&s->sync, noop_close);
     uv_close((uv_handle_t *)&s->progress, noop_close);
+    uv_close((uv_handle_t *)&s->batch, noop_close);
 }
 
 void sched_free(struct sched *s)
@@ -1329,6 +1366,7 @@ void sched_free(struct sched *s)
     free(s->dups);
     pairset_free(&s->seen);
     buf_free(&s->query);
+    cJSON_free(s->remote_data);
     window_free(&s->token_win);
     free(s);
 }
