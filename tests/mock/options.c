@@ -10,7 +10,8 @@
 
 enum {
     OPT_PORT = 256, OPT_TOKEN, OPT_JOURNAL, OPT_MEMBERS, OPT_ACCOUNT_LIMIT,
-    OPT_TOKEN_LIMIT, OPT_NO_RATE_HEADERS, OPT_BLOCKED, OPT_REAUTH, OPT_THREADS,
+    OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RATE_HEADERS, OPT_BLOCKED,
+    OPT_REAUTH, OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -20,7 +21,9 @@ static const struct option long_opts[] = {
     {"members", required_argument, NULL, OPT_MEMBERS},
     {"account-limit", required_argument, NULL, OPT_ACCOUNT_LIMIT},
     {"token-limit", required_argument, NULL, OPT_TOKEN_LIMIT},
+    {"limit-mode", required_argument, NULL, OPT_LIMIT_MODE},
     {"no-rate-headers", no_argument, NULL, OPT_NO_RATE_HEADERS},
+    {"rate-headers", required_argument, NULL, OPT_RATE_HEADERS},
     {"blocked-account", required_argument, NULL, OPT_BLOCKED},
     {"reauth-account", required_argument, NULL, OPT_REAUTH},
     {"threads", required_argument, NULL, OPT_THREADS},
@@ -34,9 +37,12 @@ static const char usage[] =
     "  --token TOKEN          bearer token accepted (default: env MOCK_TOKEN, else test-token)\n"
     "  --journal FILE         append one TAB-separated line per request\n"
     "  --members FILE         CSV of group_id,user_id[,integrated_account_id] members\n"
-    "  --account-limit N/DUR  fixed windows per integrated account (e.g. 50/10s)\n"
-    "  --token-limit N/DUR    fixed windows per token\n"
-    "  --no-rate-headers      omit ratelimit-* headers\n"
+    "  --account-limit N/DUR  limit per integrated account (e.g. 50/10s)\n"
+    "  --token-limit N/DUR    limit for the token\n"
+    "  --limit-mode MODE      fixed (default: fixed windows) or leaky (leaky buckets)\n"
+    "  --rate-headers STYLE   truto (default: ratelimit-*), okta (x-rate-limit-*)\n"
+    "                         or ietf (RateLimit, RateLimit-Policy)\n"
+    "  --no-rate-headers      omit the rate-limit headers (Retry-After stays)\n"
     "  --blocked-account ID   answer 503 account_blocked (repeatable)\n"
     "  --reauth-account ID    answer remote 401, needs re-auth (repeatable)\n"
     "  --threads N            worker threads (default 2)\n"
@@ -140,8 +146,26 @@ static int apply(struct mock_options *o, int c, const char *arg)
         return parse_rate(arg, &o->account_limit) ? bad("--account-limit", arg, "N/DUR") : 0;
     case OPT_TOKEN_LIMIT:
         return parse_rate(arg, &o->token_limit) ? bad("--token-limit", arg, "N/DUR") : 0;
+    case OPT_LIMIT_MODE:
+        if (!strcmp(arg, "fixed"))
+            o->limit_mode = LIMIT_FIXED;
+        else if (!strcmp(arg, "leaky"))
+            o->limit_mode = LIMIT_LEAKY;
+        else
+            return bad("--limit-mode", arg, "fixed or leaky");
+        return 0;
     case OPT_NO_RATE_HEADERS:
         o->rate_headers = 0;
+        return 0;
+    case OPT_RATE_HEADERS:
+        if (!strcmp(arg, "truto"))
+            o->rate_style = RATE_TRUTO;
+        else if (!strcmp(arg, "okta"))
+            o->rate_style = RATE_OKTA;
+        else if (!strcmp(arg, "ietf"))
+            o->rate_style = RATE_IETF;
+        else
+            return bad("--rate-headers", arg, "truto, okta or ietf");
         return 0;
     case OPT_BLOCKED:
         push(&o->blocked, &o->nblocked, arg);
@@ -163,7 +187,9 @@ static void set_defaults(struct mock_options *o)
     memset(o, 0, sizeof *o);
     const char *env = getenv("MOCK_TOKEN");
     o->token = env && *env ? env : "test-token";
+    o->limit_mode = LIMIT_FIXED;
     o->rate_headers = 1;
+    o->rate_style = RATE_TRUTO;
     o->threads = 2;
 }
 

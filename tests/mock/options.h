@@ -10,10 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* N requests per fixed window of dur_ms; n == 0 means no limit. */
+/* N requests per dur_ms; n == 0 means no limit. */
 struct rate_limit {
     unsigned n;
     uint64_t dur_ms;
+};
+
+/* How a limit counts (--limit-mode). */
+enum limit_mode {
+    LIMIT_FIXED,   /* fixed windows: n per window, the count resets at its end */
+    LIMIT_LEAKY,   /* leaky buckets: drain n per dur_ms, hold max(1, n / 10) */
+};
+
+/* Which headers carry a limit's standing (--rate-headers). */
+enum rate_style {
+    RATE_TRUTO,    /* ratelimit-limit / -remaining / -reset (delta seconds) */
+    RATE_OKTA,     /* x-rate-limit-limit / -remaining / -reset (epoch seconds) */
+    RATE_IETF,     /* RateLimit and RateLimit-Policy structured fields */
 };
 
 struct mock_options {
@@ -23,7 +36,9 @@ struct mock_options {
     const char *members_path;      /* NULL: every pair is a member until removed */
     struct rate_limit account_limit;
     struct rate_limit token_limit;
+    enum limit_mode limit_mode;
     int rate_headers;              /* 0 after --no-rate-headers */
+    enum rate_style rate_style;
     const char **blocked;          /* --blocked-account values */
     size_t nblocked;
     const char **reauth;           /* --reauth-account values */

@@ -1,6 +1,13 @@
 /* server.c: see server.h. One struct req per HTTP request carries what the
  * checks need across the handler's calls (headers, body chunks, the final
- * call, and a second final call after a slow-MS suspension). */
+ * call, and a second final call after a slow-MS suspension).
+ *
+ * A request is answered once. libmicrohttpd makes the final call again
+ * whenever no response is queued, and while the daemon is stopping
+ * MHD_queue_response reports success yet drops the response; so after the
+ * answer (or the drop) further calls only close the connection, and
+ * server_stop lets the slow-MS requests it resumes finish before it stops
+ * the daemon, which is what lets them really be answered. */
 #include "server.h"
 #include "faults.h"
 #include "mclock.h"
@@ -10,12 +17,15 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Bodies are a few hundred bytes; anything past this is refused, not buffered. */
 #define MAX_BODY (1u << 20)
@@ -24,6 +34,10 @@
 /* Idle keep-alive connections are closed after this, so none leak forever. */
 #define IDLE_TIMEOUT_S 300u
 #define LISTEN_BACKLOG 4096u
+/* How long server_stop waits for resumed slow-MS answers to go out. They are
+ * a few hundred bytes and go straight into the socket buffer, so this only
+ * bounds the wait should something unforeseen keep one from completing. */
+#define DRAIN_TIMEOUT_NS (5ull * 1000000000u)
 
 struct mock_server {
     struct MHD_Daemon *daemon;
@@ -32,6 +46,10 @@ struct mock_server {
     struct resume_timer *timer;
     char *expected_auth;   /* "Bearer <token>", compared whole */
     int rate_headers;
+    enum rate_style rate_style;
+    pthread_mutex_t lock;
+    pthread_cond_t drained;   /* on CLOCK_MONOTONIC, like mclock; signalled at delayed == 0 */
+    unsigned delayed;         /* slow-MS requests suspended and not yet completed */
 };
 
 enum route { ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD };
@@ -50,9 +68,10 @@ struct req {
     const char *problem;        /* why the body is refused (step 6), or NULL */
     char *pair;                 /* state_pair_key, once the body is valid */
     size_t pair_len;
-    struct rl_report rl;        /* account window, or the window that refused */
-    int suspended;
-    int journaled;
+    struct rl_report rl;        /* account limit, or the limit that refused */
+    int suspended;              /* waiting out slow-MS; the next final call answers */
+    int delayed;                /* counted in mock_server.delayed until completed */
+    int journaled;              /* answered (or dropped): nothing more to do */
 };
 
 struct reply {
@@ -60,8 +79,8 @@ struct reply {
     const char *body;
     size_t len;
     int owned;          /* body is malloc'd; MHD frees it with the response */
-    int retry_after;    /* seconds; 0: no Retry-After */
-    int rate_headers;   /* send ratelimit-* from req.rl */
+    unsigned long retry_after;  /* seconds; 0: no Retry-After */
+    int rate_headers;   /* send the rate-limit headers from req.rl */
     int allow_post;     /* 405: Allow: POST */
     int cacheable;      /* store under the request's Idempotency-Key */
     int replay;
@@ -202,11 +221,64 @@ static unsigned long secs_until(uint64_t end_ns, uint64_t now_ns)
     return s ? (unsigned long)s : 1;
 }
 
-static void add_number_header(struct MHD_Response *resp, const char *name, unsigned long v)
+/* The wall-clock second (Unix time) in which mclock's at_ns falls, rounded up:
+ * Okta's resets are instants, not delays. */
+static unsigned long long epoch_secs_at(uint64_t at_ns, uint64_t now_ns)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
+    if (at_ns > now_ns)
+        ns += at_ns - now_ns;
+    return (unsigned long long)((ns + 999999999u) / 1000000000u);
+}
+
+/* DUR in seconds as a structured-field number: "10", or "0.5" for 500ms
+ * (DUR is whole milliseconds, and a decimal carries three places). */
+static void format_window(char *buf, size_t n, uint64_t ms)
+{
+    if (ms % 1000 == 0) {
+        snprintf(buf, n, "%llu", (unsigned long long)(ms / 1000));
+        return;
+    }
+    snprintf(buf, n, "%llu.%03u", (unsigned long long)(ms / 1000), (unsigned)(ms % 1000));
+    char *end = buf + strlen(buf);
+    while (end[-1] == '0')
+        *--end = '\0';
+}
+
+static void add_number_header(struct MHD_Response *resp, const char *name, unsigned long long v)
 {
     char buf[24];
-    snprintf(buf, sizeof buf, "%lu", v);
+    snprintf(buf, sizeof buf, "%llu", v);
     MHD_add_response_header(resp, name, buf);
+}
+
+static void add_rate_headers(const struct mock_server *s, const struct rl_report *rl,
+                             struct MHD_Response *resp)
+{
+    uint64_t now = mclock_ns();
+    char buf[128], window[32];
+    switch (s->rate_style) {
+    case RATE_TRUTO:
+        add_number_header(resp, "ratelimit-limit", rl->limit);
+        add_number_header(resp, "ratelimit-remaining", rl->remaining);
+        add_number_header(resp, "ratelimit-reset", secs_until(rl->reset_ns, now));
+        break;
+    case RATE_OKTA:
+        add_number_header(resp, "x-rate-limit-limit", rl->limit);
+        add_number_header(resp, "x-rate-limit-remaining", rl->remaining);
+        add_number_header(resp, "x-rate-limit-reset", epoch_secs_at(rl->reset_ns, now));
+        break;
+    case RATE_IETF:
+        snprintf(buf, sizeof buf, "\"default\";r=%u;t=%lu", rl->remaining,
+                 secs_until(rl->reset_ns, now));
+        MHD_add_response_header(resp, "RateLimit", buf);
+        format_window(window, sizeof window, rl->window_ms);
+        snprintf(buf, sizeof buf, "\"default\";q=%u;w=%s", rl->limit, window);
+        MHD_add_response_header(resp, "RateLimit-Policy", buf);
+        break;
+    }
 }
 
 static void add_headers(const struct mock_server *s, const struct req *rq,
@@ -214,14 +286,11 @@ static void add_headers(const struct mock_server *s, const struct req *rq,
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (r->retry_after)
-        add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, (unsigned long)r->retry_after);
+        add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
     if (r->allow_post)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
-    if (r->rate_headers && s->rate_headers && rq->rl.present) {
-        add_number_header(resp, "ratelimit-limit", rq->rl.limit);
-        add_number_header(resp, "ratelimit-remaining", rq->rl.remaining);
-        add_number_header(resp, "ratelimit-reset", secs_until(rq->rl.ends_ns, mclock_ns()));
-    }
+    if (r->rate_headers && s->rate_headers && rq->rl.present)
+        add_rate_headers(s, &rq->rl, resp);
 }
 
 /* Caches (when asked), sends, journals. Takes ownership of an owned body. */
@@ -240,7 +309,10 @@ static enum MHD_Result send_reply(struct mock_server *s, struct MHD_Connection *
     } else if (r->owned) {
         free((void *)r->body);
     }
-    journal_req(s, rq, ret == MHD_YES ? r->status : 0, r->replay);
+    /* A stopping daemon says yes but queues nothing; then nothing is sent. */
+    int queued = ret == MHD_YES &&
+                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS) != NULL;
+    journal_req(s, rq, queued ? r->status : 0, r->replay);
     return ret;
 }
 
@@ -320,6 +392,11 @@ static enum MHD_Result answer_faults(struct mock_server *s, struct MHD_Connectio
         }
         break;
     case FAULT_SLOW:
+        /* Counted before the timer can see it, so server_stop never misses it. */
+        pthread_mutex_lock(&s->lock);
+        s->delayed++;
+        pthread_mutex_unlock(&s->lock);
+        rq->delayed = 1;
         /* Suspend first: the timer may resume us as soon as it has the entry. */
         MHD_suspend_connection(c);
         rq->suspended = 1;
@@ -350,7 +427,7 @@ static enum MHD_Result answer_checked(struct mock_server *s, struct MHD_Connecti
     return send_reply(s, c, rq, &r);
 }
 
-/* Steps 3 and 4: windows, then the idempotency cache. */
+/* Steps 3 and 4: rate limits, then the idempotency cache. */
 static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connection *c,
                                        struct req *rq)
 {
@@ -358,7 +435,7 @@ static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connect
     struct reply r;
     if (!state_admit(s->state, rq->account, now, &rq->rl)) {
         r = fixed_reply(429, BODY_RATE_LIMITED);
-        r.retry_after = (int)secs_until(rq->rl.ends_ns, now);
+        r.retry_after = secs_until(rq->rl.retry_ns, now);
         r.rate_headers = 1;
         return send_reply(s, c, rq, &r);
     }
@@ -408,6 +485,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = req_new(s, c, url, method);
         return MHD_YES;
     }
+    if (rq->journaled) {
+        /* Called again after our answer: the daemon is stopping and dropped
+         * it. Running the checks again would answer (and journal) twice. */
+        return MHD_NO;
+    }
     if (*upload_size) {
         take_body(rq, upload, *upload_size);
         *upload_size = 0;
@@ -432,6 +514,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (!rq->journaled)
         journal_req(s, rq, 0, 0); /* the client left, or we stopped, before an answer */
+    if (rq->delayed) {
+        pthread_mutex_lock(&s->lock);
+        if (--s->delayed == 0)
+            pthread_cond_broadcast(&s->drained);
+        pthread_mutex_unlock(&s->lock);
+    }
     req_free(rq);
     *con_cls = NULL;
 }
@@ -483,6 +571,13 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     s->state = st;
     s->journal = j;
     s->rate_headers = o->rate_headers;
+    s->rate_style = o->rate_style;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->drained, &attr);
+    pthread_condattr_destroy(&attr);
     struct sbuf auth = {0};
     sbuf_adds(&auth, "Bearer ");
     sbuf_adds(&auth, o->token);
@@ -502,15 +597,34 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     return s;
 }
 
+/* Waits until every slow-MS request has completed (or DRAIN_TIMEOUT_NS). The
+ * timer has resumed them all, but the workers answer them on their own time:
+ * stopping the daemon first would drop those answers. */
+static void drain_delayed(struct mock_server *s)
+{
+    struct timespec until = mclock_abs(mclock_ns() + DRAIN_TIMEOUT_NS);
+    pthread_mutex_lock(&s->lock);
+    while (s->delayed > 0) {
+        int err = pthread_cond_timedwait(&s->drained, &s->lock, &until);
+        if (err == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 void server_stop(struct mock_server *s)
 {
     if (!s)
         return;
     if (s->timer)
         timer_shutdown(s->timer);
-    if (s->daemon)
+    if (s->daemon) {
+        drain_delayed(s);
         MHD_stop_daemon(s->daemon);
+    }
     timer_free(s->timer);
+    pthread_cond_destroy(&s->drained);
+    pthread_mutex_destroy(&s->lock);
     free(s->expected_auth);
     free(s);
 }

@@ -5,10 +5,12 @@
  * answers POSTs to the user-directory group endpoints following Truto's order
  * of checks: token, integrated_account_id, token then account window,
  * Idempotency-Key replay, blocked / re-auth accounts, body, injected faults,
- * membership. Every request received is journaled once, with status 0 when no
- * response was sent (drop-K, or a client gone mid-request).
- * server_stop answers any slow-MS requests still waiting, stops the daemon
- * and frees the server; the state and journal outlive it. */
+ * membership. Every request received is answered and journaled once, with
+ * status 0 when no response was sent (drop-K, a client gone mid-request, or
+ * a daemon already stopping).
+ * server_stop answers any slow-MS requests still waiting and waits for those
+ * answers to go out, stops the daemon and frees the server; the state and
+ * journal outlive it. */
 #ifndef TRUTO_MOCK_SERVER_H
 #define TRUTO_MOCK_SERVER_H
 #include "journal.h"

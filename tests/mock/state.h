@@ -4,8 +4,10 @@
  *    pairs that were seeded, removed or added, over a default that is
  *    "member" without --members and "not a member" with it; --members rows
  *    without an account are kept apart and match the pair under any account;
- *  - fixed-window counters, one for the token and one per account
- *    (index = floor(t / DUR) on mclock, so windows start at server start);
+ *  - rate limiters, one for the token and one per account: fixed windows
+ *    (index = floor(t / DUR) on mclock, so windows start at server start) or,
+ *    with --limit-mode leaky, leaky buckets that drain N per DUR and hold
+ *    max(1, N / 10);
  *  - the Idempotency-Key cache: the first cached answer for a key wins and is
  *    never changed or freed while the server runs, so callers may send it
  *    without copying;
@@ -21,17 +23,22 @@
 #include "options.h"
 #include "strmap.h"
 
-struct fixed_window {
-    uint64_t index;   /* which window the count belongs to */
-    unsigned used;    /* requests admitted in that window */
+/* One limit's memory: a fixed window's count, or a leaky bucket's level. */
+struct limiter {
+    uint64_t index;   /* fixed: which window the count belongs to */
+    unsigned used;    /* fixed: requests admitted in that window */
+    double level;     /* leaky: requests in the bucket at last_ns */
+    uint64_t last_ns; /* leaky: when level was last brought up to date, on mclock */
 };
 
-/* A window's standing, for ratelimit-* and Retry-After. */
+/* A limit's standing, for the rate-limit headers and Retry-After. */
 struct rl_report {
     int present;          /* 0: no such limit configured */
-    unsigned limit;
-    unsigned remaining;
-    uint64_t ends_ns;     /* when the current window ends, on mclock */
+    unsigned limit;       /* N */
+    uint64_t window_ms;   /* DUR */
+    unsigned remaining;   /* requests that would be admitted right now */
+    uint64_t reset_ns;    /* fixed: the window's end; leaky: when the bucket is empty */
+    uint64_t retry_ns;    /* after a refusal: when a request can be admitted again */
 };
 
 struct cached_reply {
@@ -44,8 +51,9 @@ struct mock_state {
     pthread_mutex_t lock;
     struct rate_limit account_limit;
     struct rate_limit token_limit;
-    struct fixed_window token_window;
-    struct strmap account_windows;   /* account -> struct fixed_window * */
+    enum limit_mode limit_mode;
+    struct limiter token_limiter;
+    struct strmap account_limiters;  /* account -> struct limiter * */
     struct strmap members;           /* pair key -> num: 1 member, 0 not */
     struct strmap wildcard;          /* group+user key -> member under any account */
     int default_member;
@@ -67,9 +75,9 @@ void state_members_mode(struct mock_state *st);
 void state_seed_member(struct mock_state *st, const char *account,
                        const char *group, const char *user);
 
-/* Step 3. Returns 1 when admitted (both windows consumed; *rep describes the
- * account window) or 0 when over a limit (nothing consumed; *rep describes the
- * window that refused, remaining 0). */
+/* Step 3. Returns 1 when admitted (both limits charged; *rep describes the
+ * account limit) or 0 when over a limit (nothing charged; *rep describes the
+ * limit that refused, remaining 0). */
 int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
                 struct rl_report *rep);
 
