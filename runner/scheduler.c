@@ -550,10 +550,10 @@ static void input_broke(struct sched *s)
     stop_run(s, STOP_FATAL);
 }
 
-/* Sequential mode: keeps a bounded read-ahead queued. */
-static void refill(struct sched *s)
+/* Sequential mode: reads rows while want() says so and the input lasts. */
+static void read_seq(struct sched *s, int (*want)(const struct sched *s))
 {
-    while (!s->input_done && s->stop == STOP_NONE && s->queued < s->readahead) {
+    while (!s->input_done && want(s)) {
         int r = take_row(s, s->seq, NULL);
         if (r < 0)
             input_broke(s);
@@ -561,6 +561,17 @@ static void refill(struct sched *s)
             s->input_done = 1;
     }
 }
+
+static int want_readahead(const struct sched *s)
+{
+    return s->stop == STOP_NONE && s->queued < s->readahead;
+}
+
+/* Every row is to be recorded (stopping, or a dry run), unless nothing can be. */
+static int want_rest(const struct sched *s) { return s->stop != STOP_WRITE; }
+
+/* Sequential mode: keeps a bounded read-ahead queued. */
+static void refill(struct sched *s) { read_seq(s, want_readahead); }
 
 #define ACCOUNT_DEPTH 8  /* rows read ahead per account in by-account mode */
 
@@ -834,13 +845,7 @@ static void drain_unfinished(struct sched *s)
         if (s->active_n)
             consume_account(s, s->active[0]);
     }
-    while (!s->input_done && s->stop != STOP_WRITE) {
-        int r = take_row(s, s->seq, NULL);
-        if (r < 0)
-            input_broke(s);
-        else if (r == 0)
-            s->input_done = 1;
-    }
+    read_seq(s, want_rest);
 }
 
 static unsigned long rows_done(const struct sched *s)
@@ -950,13 +955,7 @@ static void dispatch(struct sched *s)
         /* Nothing is sent: every row is read and recorded. */
         while (s->active_n)
             consume_account(s, s->active[0]);
-        while (!s->input_done) {
-            int r = take_row(s, s->seq, NULL);
-            if (r < 0)
-                input_broke(s);
-            else if (r == 0)
-                s->input_done = 1;
-        }
+        read_seq(s, want_rest);
         check_finished(s);
         return;
     }
