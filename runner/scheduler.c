@@ -124,6 +124,7 @@ struct sched {
     uint64_t progress_ms;
     unsigned long last_done;   /* at the previous tick, for the pace */
     mono_ms last_tick;
+    mono_ms started_ms;        /* when sending began */
     double pace;               /* rows finished per second, smoothed */
     double req_rate;           /* requests per second, smoothed */
     unsigned long last_requests;
@@ -878,8 +879,12 @@ static void progress_cb(uv_timer_t *timer)
     double dt = (double)(now - s->last_tick) / 1000.0;
     unsigned long done = rows_done(s);
     if (dt > 0) {
-        /* Smoothed over about ten seconds whatever the tick. */
-        double w = dt / 10.0 > 1 ? 1 : dt / 10.0;
+        /* Smoothed over about ten seconds whatever the tick; before ten seconds
+         * have passed, over the whole run so far, so the first figures are not
+         * dragged toward zero. */
+        double since = (double)(now - s->started_ms) / 1000.0;
+        double span = since < dt ? dt : since > 10.0 ? 10.0 : since;
+        double w = dt / span;
         s->pace += w * ((double)(done - s->last_done) / dt - s->pace);
         s->req_rate += w * ((double)(s->counts.requests - s->last_requests) / dt - s->req_rate);
     }
@@ -1290,6 +1295,7 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
     }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
     s->last_tick = uv_now(s->loop);
+    s->started_ms = s->last_tick;
     if (s->progress_on && !s->cfg->dry_run)
         uv_timer_start(&s->progress, progress_cb, s->progress_ms, s->progress_ms);
     dispatch(s);
