@@ -1241,6 +1241,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
 
 int sched_plan(struct sched *s, struct input_id *id)
 {
+    sha256_init(&s->hash);
     int hashed = s->fd >= 0 && csvin_hash_into(s->in, &s->hash) == 0;
     if (plan(s) != 0)
         return -1;

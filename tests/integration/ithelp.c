@@ -31,10 +31,11 @@
 #define MOCK_STOP_TIMEOUT_MS 15000
 #define RUN_TIMEOUT_MS 120000
 #define MAX_ARGS 128
+#define JOURNAL_FIELDS 14
 
 static const char JOURNAL_HEADER[] =
     "seq\tt_ms\tmethod\tpath\taccount\tgroup_id\tuser_id\tidempotency_key\tstatus\treplay"
-    "\tuser_agent\tauth";
+    "\tuser_agent\tauth\tquery\tremote_data";
 
 /* Variables handed on to children so sanitizer builds keep their settings. */
 static const char *const PASS_ENV[] = {
@@ -1150,6 +1151,8 @@ static void journal_free(void *p)
         free(r->key);
         free(r->ua);
         free(r->auth);
+        free(r->query);
+        free(r->remote_data);
     }
     free(j->rows);
     free(j);
@@ -1209,12 +1212,12 @@ struct journal *journal_load(struct it_ctx *c)
             line = nl + 1;
             continue;
         }
-        char *f[12];
+        char *f[JOURNAL_FIELDS];
         size_t nf = 0;
         char *p = line;
         for (;;) {
-            if (nf == 12) {
-                fail_msg("journal line %ld has more than 12 fields", lineno);
+            if (nf == JOURNAL_FIELDS) {
+                fail_msg("journal line %ld has more than %d fields", lineno, JOURNAL_FIELDS);
             }
             f[nf++] = p;
             char *tab = strchr(p, '\t');
@@ -1224,8 +1227,8 @@ struct journal *journal_load(struct it_ctx *c)
             *tab = '\0';
             p = tab + 1;
         }
-        if (nf != 12) {
-            fail_msg("journal line %ld has %zu fields, want 12", lineno, nf);
+        if (nf != JOURNAL_FIELDS) {
+            fail_msg("journal line %ld has %zu fields, want %d", lineno, nf, JOURNAL_FIELDS);
         }
         for (size_t i = 0; i < nf; i++) {
             if (unescape(f[i]) != 0) {
@@ -1256,6 +1259,8 @@ struct journal *journal_load(struct it_ctx *c)
         assert_true(end != f[9] && *end == '\0');
         r->ua = xstrndup(f[10], strlen(f[10]));
         r->auth = xstrndup(f[11], strlen(f[11]));
+        r->query = xstrndup(f[12], strlen(f[12]));
+        r->remote_data = xstrndup(f[13], strlen(f[13]));
         line = nl + 1;
     }
     if (lineno == 0) {

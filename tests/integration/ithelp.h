@@ -171,6 +171,8 @@ struct jrow {
     int status;
     int replay;
     char *ua, *auth;
+    char *query;        /* raw query string as received, without the '?' */
+    char *remote_data;  /* the body's remote_data as compact JSON, or "" */
 };
 
 struct journal {

@@ -7,7 +7,7 @@
 
 static const char header[] =
     "seq\tt_ms\tmethod\tpath\taccount\tgroup_id\tuser_id\tidempotency_key"
-    "\tstatus\treplay\tuser_agent\tauth\n";
+    "\tstatus\treplay\tuser_agent\tauth\tquery\tremote_data\n";
 
 int journal_open(struct journal *j, const char *path)
 {
@@ -61,7 +61,11 @@ static void format_fields(struct sbuf *b, const struct journal_entry *e)
     }
     sbuf_addf(b, "%d\t%d\t", e->status, e->replay ? 1 : 0);
     sbuf_add_escaped(b, e->user_agent);
-    sbuf_adds(b, e->auth_ok ? "\tok\n" : "\tbad\n");
+    sbuf_adds(b, e->auth_ok ? "\tok\t" : "\tbad\t");
+    sbuf_add_escaped(b, e->query);
+    sbuf_add(b, "\t", 1);
+    sbuf_add_escaped(b, e->remote_data);
+    sbuf_add(b, "\n", 1);
 }
 
 void journal_record(struct journal *j, const struct journal_entry *e)

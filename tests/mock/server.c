@@ -55,6 +55,8 @@ struct mock_server {
 enum route { ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD };
 
 struct req {
+    int started;                /* the access handler has seen it (req_start) */
+    char *query;                /* raw query string without the '?', "" if none */
     uint64_t t_ns;              /* when the headers arrived */
     char *method, *path;
     char *account;              /* decoded integrated_account_id, or NULL */
@@ -65,6 +67,7 @@ struct req {
     struct sbuf body;
     int too_big;
     char *group_id, *user_id;   /* string members of the body, else NULL */
+    char *remote_data;          /* the body's remote_data, compact JSON, else NULL */
     const char *problem;        /* why the body is refused (step 6), or NULL */
     char *pair;                 /* state_pair_key, once the body is valid */
     size_t pair_len;
@@ -103,12 +106,22 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* All headers and the query are there on the first call; only the body is not. */
-static struct req *req_new(const struct mock_server *s, struct MHD_Connection *c,
-                           const char *url, const char *method)
+/* Made by the URI log callback, which alone sees the request target as
+ * received: the access handler's url has lost the query. */
+static struct req *req_new(const char *uri)
 {
     struct req *rq = xmalloc(sizeof *rq);
     memset(rq, 0, sizeof *rq);
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    rq->query = xstrdup(q ? q + 1 : "");
+    return rq;
+}
+
+/* All headers and the query are there on the first call; only the body is not. */
+static void req_start(const struct mock_server *s, struct MHD_Connection *c, struct req *rq,
+                      const char *url, const char *method)
+{
+    rq->started = 1;
     rq->t_ns = mclock_ns();
     rq->method = xstrdup(method);
     rq->path = xstrdup(url);
@@ -120,11 +133,12 @@ static struct req *req_new(const struct mock_server *s, struct MHD_Connection *c
     rq->user_agent = xstrdup_opt(header(c, MHD_HTTP_HEADER_USER_AGENT));
     const char *auth = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     rq->auth_ok = auth && strcmp(auth, s->expected_auth) == 0;
-    return rq;
 }
 
 static void req_free(struct req *rq)
 {
+    free(rq->query);
+    free(rq->remote_data);
     free(rq->method);
     free(rq->path);
     free(rq->account);
@@ -195,6 +209,8 @@ static void read_body(struct req *rq)
     if (cJSON_IsObject(root)) {
         rq->group_id = string_member(root, "group_id");
         rq->user_id = string_member(root, "user_id");
+        const cJSON *rd = cJSON_GetObjectItemCaseSensitive(root, "remote_data");
+        rq->remote_data = rd ? cJSON_PrintUnformatted(rd) : NULL;
     }
     rq->problem = body_problem(rq, root);
     cJSON_Delete(root);
@@ -206,7 +222,8 @@ static void journal_req(struct mock_server *s, struct req *rq, int status, int r
 {
     struct journal_entry e = {
         rq->t_ns, rq->method, rq->path, rq->account, rq->group_id, rq->user_id,
-        rq->idem_key, status, replay, rq->user_agent, rq->auth_ok,
+        rq->idem_key, status, replay, rq->user_agent, rq->auth_ok, rq->query,
+        rq->remote_data,
     };
     journal_record(s->journal, &e);
     rq->journaled = 1;
@@ -482,7 +499,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct req *rq = *con_cls;
     (void)version;
     if (!rq) {
-        *con_cls = req_new(s, c, url, method);
+        /* Not expected: the URI log callback makes every request's context. */
+        rq = req_new(NULL);
+        *con_cls = rq;
+    }
+    if (!rq->started) {
+        req_start(s, c, rq, url, method);
         return MHD_YES;
     }
     if (rq->journaled) {
@@ -512,6 +534,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (!rq)
         return;
+    if (!rq->started) {
+        /* Refused before the access handler saw it (a malformed request):
+         * never journaled, as before the URI callback existed. */
+        req_free(rq);
+        *con_cls = NULL;
+        return;
+    }
     if (!rq->journaled)
         journal_req(s, rq, 0, 0); /* the client left, or we stopped, before an answer */
     if (rq->delayed) {
@@ -522,6 +551,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
     req_free(rq);
     *con_cls = NULL;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    return req_new(uri);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -556,6 +592,7 @@ static struct MHD_Daemon *start_daemon(struct mock_server *s, const struct mock_
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
