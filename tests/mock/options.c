@@ -11,7 +11,7 @@
 enum {
     OPT_PORT = 256, OPT_TOKEN, OPT_JOURNAL, OPT_MEMBERS, OPT_ACCOUNT_LIMIT,
     OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RATE_HEADERS, OPT_BLOCKED,
-    OPT_REAUTH, OPT_THREADS,
+    OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -27,6 +27,8 @@ static const struct option long_opts[] = {
     {"blocked-account", required_argument, NULL, OPT_BLOCKED},
     {"reauth-account", required_argument, NULL, OPT_REAUTH},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -46,6 +48,7 @@ static const char usage[] =
     "  --blocked-account ID   answer 503 account_blocked (repeatable)\n"
     "  --reauth-account ID    answer remote 401, needs re-auth (repeatable)\n"
     "  --threads N            worker threads (default 2)\n"
+    "  --tls-cert PEM --tls-key PEM  serve HTTPS with this certificate and key\n"
     "Prints \"PORT <n>\" once listening; runs until SIGTERM or SIGINT.\n";
 
 /* Decimal digits only (no sign, no spaces), at most max. */
@@ -172,6 +175,12 @@ static int apply(struct mock_options *o, int c, const char *arg)
         return 0;
     case OPT_REAUTH:
         push(&o->reauth, &o->nreauth, arg);
+        return 0;
+    case OPT_TLS_CERT:
+        o->tls_cert = arg;
+        return 0;
+    case OPT_TLS_KEY:
+        o->tls_key = arg;
         return 0;
     case OPT_THREADS:
         if (parse_ulong(arg, 256, &v) || v == 0)

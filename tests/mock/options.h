@@ -39,6 +39,8 @@ struct mock_options {
     enum limit_mode limit_mode;
     int rate_headers;              /* 0 after --no-rate-headers */
     enum rate_style rate_style;
+    const char *tls_cert;          /* --tls-cert PEM file, or NULL for plain HTTP */
+    const char *tls_key;           /* --tls-key PEM file */
     const char **blocked;          /* --blocked-account values */
     size_t nblocked;
     const char **reauth;           /* --reauth-account values */

@@ -50,6 +50,7 @@ struct mock_server {
     pthread_mutex_t lock;
     pthread_cond_t drained;   /* on CLOCK_MONOTONIC, like mclock; signalled at delayed == 0 */
     unsigned delayed;         /* slow-MS requests suspended and not yet completed */
+    char *tls_cert, *tls_key; /* PEM text for HTTPS, or NULL */
 };
 
 enum route { ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD };
@@ -571,6 +572,26 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     fprintf(stderr, "truto-mock: %s%s", msg, strchr(msg, '\n') ? "" : "\n");
 }
 
+/* A whole PEM file as a string, or NULL (message printed). */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "truto-mock: cannot open '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    if (n <= 0) {
+        free(text);
+        fprintf(stderr, "truto-mock: '%s' is empty\n", path);
+        return NULL;
+    }
+    return text;
+}
+
 static struct MHD_Daemon *start_daemon(struct mock_server *s, const struct mock_options *o)
 {
     struct sockaddr_in sa;
@@ -586,6 +607,13 @@ static struct MHD_Daemon *start_daemon(struct mock_server *s, const struct mock_
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (s->tls_cert)
+        flags |= MHD_USE_TLS;
     return MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, on_request, s,
         /* The logger must come first to catch messages about later options. */
@@ -597,6 +625,7 @@ static struct MHD_Daemon *start_daemon(struct mock_server *s, const struct mock_
         MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
         MHD_OPTION_ARRAY, o->threads > 1 ? pool : pool + 1,
+        MHD_OPTION_ARRAY, s->tls_cert ? tls : tls + 2,
         MHD_OPTION_END);
 }
 
@@ -621,7 +650,12 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     s->expected_auth = auth.p;
 
     s->timer = timer_start();
-    if (s->timer)
+    int tls = o->tls_cert || o->tls_key;
+    if (tls) {
+        s->tls_cert = o->tls_cert ? read_pem(o->tls_cert) : NULL;
+        s->tls_key = o->tls_key ? read_pem(o->tls_key) : NULL;
+    }
+    if (s->timer && (!tls || (s->tls_cert && s->tls_key)))
         s->daemon = start_daemon(s, o);
     if (!s->daemon) {
         if (s->timer)
@@ -663,5 +697,7 @@ void server_stop(struct mock_server *s)
     pthread_cond_destroy(&s->drained);
     pthread_mutex_destroy(&s->lock);
     free(s->expected_auth);
+    free(s->tls_cert);
+    free(s->tls_key);
     free(s);
 }
