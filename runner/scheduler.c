@@ -490,18 +490,14 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
         return 1;
     }
     struct pair_key k;
-    int have_key = 0;
-    if (s->done || !s->dups_known) {
+    if (s->done || !s->dups_known)
         pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len, row.user_id,
                     row.user_len);
-        have_key = 1;
-    }
     if (s->done && pairset_has(s->done, &k)) {
         s->counts.skipped++;  /* an earlier run has its final line */
         return 1;
     }
     int dup = s->dups_known ? is_dup_line(s, row.line) : pairset_add(&s->seen, &k) == 0;
-    (void)have_key;
     if (dup || s->cfg->dry_run) {
         /* A repeat is sent once: the first occurrence carries the outcome. */
         record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
@@ -518,27 +514,19 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
     const char *why = s->stop != STOP_NONE ? "run stopped"
                       : a && a->stopped    ? "account stopped"
                                            : NULL;
-    struct job *j = NULL;
-    if (!why && a) {
-        j = job_new(&row, a);
-        if (!j)
-            why = "out of memory";
-    } else if (!a) {
-        why = "out of memory";
-    }
-    if (why) {
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why,
-               a && a->stopped ? a->stopped : NULL);
-        if (!a || !j) {
-            if (strcmp(why, "out of memory") == 0) {
-                log_error("out of memory");
-                stop_run(s, STOP_FATAL);
-            }
-        }
+    struct job *j = !why && a ? job_new(&row, a) : NULL;
+    if (j) {
+        enqueue(s, j, 0);
         return 1;
     }
-    enqueue(s, j, 0);
+    if (!why) {
+        log_error("out of memory");
+        why = "out of memory";
+    }
+    record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len, row.account,
+           row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why, a && a->stopped ? a->stopped : NULL);
+    if (strcmp(why, "out of memory") == 0)
+        stop_run(s, STOP_FATAL);
     return 1;
 }
 
