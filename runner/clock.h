@@ -11,4 +11,8 @@
 
 typedef uint64_t mono_ms;
 
+/* The wall clock in Unix seconds. Only the I/O edges call it (finished_at,
+ * header dates, reports); pure modules take the time as an argument. */
+double wall_now(void);
+
 #endif

@@ -523,7 +523,6 @@ int csvin_hash_into(struct csvin *c, struct sha256 *h)
 }
 
 const char *csvin_error(const struct csvin *c) { return c->errmsg; }
-int csvin_has_account_column(const struct csvin *c) { return c->have[SLOT_ACCOUNT]; }
 char csvin_separator(const struct csvin *c) { return (char)c->sep; }
 
 void csvin_close(struct csvin *c)

@@ -59,7 +59,6 @@ struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
 int csvin_hash_into(struct csvin *c, struct sha256 *h);
 
 const char *csvin_error(const struct csvin *c);  /* "input.csv line 7: unclosed quote" */
-int csvin_has_account_column(const struct csvin *c);
 char csvin_separator(const struct csvin *c);
 void csvin_close(struct csvin *c);               /* frees; does not fclose */
 

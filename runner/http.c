@@ -4,6 +4,7 @@
  * uv_timer. Both callbacks call curl_multi_socket_action and then drain
  * curl_multi_info_read, which is where finished transfers are handed to the
  * caller: outside every libcurl callback, so the caller may start new ones. */
+#include "clock.h"
 #include "http.h"
 
 #include <stdio.h>
@@ -29,13 +30,6 @@ struct http {
     void (*on_done)(struct transfer *t, void *ctx);
     void *ctx;
 };
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void free_sock(uv_handle_t *h) { free(h); }
 

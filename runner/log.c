@@ -15,7 +15,6 @@ static int json;
 void log_set_live_line(int on) { live_line = on; }
 void log_set_json(int on) { json = on; }
 void log_set_level(enum log_level l) { level = l; }
-enum log_level log_get_level(void) { return level; }
 
 static void put_line(char *line, size_t len, size_t cap)
 {

@@ -8,7 +8,6 @@
 enum log_level { LOG_QUIET = 0, LOG_NORMAL = 1, LOG_VERBOSE = 2 };
 
 void log_set_level(enum log_level l);
-enum log_level log_get_level(void);
 /* --log-format json: one object per line, {"time","level","message","fields"}. */
 void log_set_json(int on);
 /* "FILE line N: REASON" as an error; in JSON the three are also fields. */

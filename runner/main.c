@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "config.h"
 #include "csvin.h"
 #include "log.h"
@@ -288,13 +289,6 @@ static void report_plan(const struct config *cfg, struct sched *s)
     unsigned long est = (unsigned long)(estimate_seconds(cfg, valid, biggest) + 0.5);
     log_info("estimated duration at %s per account and %s per token: at least %luh%02lum%02lus",
              ar, tr, est / 3600, est % 3600 / 60, est % 60);
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *exit_reason(int rc, enum stop_reason stop)

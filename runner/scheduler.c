@@ -4,6 +4,7 @@
  * a window freeing, an account pause ending, or a backoff expiring. Completions and
  * the timer both call dispatch(), which fills every free slot it can and re-arms
  * the timer; nothing ever polls. */
+#include "clock.h"
 #include "scheduler.h"
 
 #include <stdio.h>
@@ -129,13 +130,6 @@ struct sched {
     double req_rate;           /* requests per second, smoothed */
     unsigned long last_requests;
 };
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double next_uniform(struct sched *s)
 {

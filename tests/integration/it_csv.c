@@ -36,9 +36,6 @@
 
 #include "ithelp.h"
 
-/* A literal's bytes, NULs included (not its terminating NUL). */
-#define WRITE_LIT(path, lit) write_bytes((path), (lit), sizeof(lit) - 1)
-
 struct sent {
     const char *account;
     const char *group;
@@ -50,19 +47,6 @@ struct bytes {
     char *p;
     size_t len, cap;
 };
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f == NULL) {
-        fail_msg("cannot create %s", path);
-    }
-    size_t put = len > 0 ? fwrite(data, 1, len, f) : 0;
-    int bad = put != len || ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fail_msg("cannot write %s", path);
-    }
-}
 
 static void bytes_free(void *p)
 {

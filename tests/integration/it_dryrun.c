@@ -26,26 +26,12 @@
 
 #include "ithelp.h"
 
-#define WRITE_LIT(path, lit) write_bytes((path), (lit), sizeof(lit) - 1)
 
 struct sent {
     const char *account;
     const char *group;
     const char *user;
 };
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f == NULL) {
-        fail_msg("cannot create %s", path);
-    }
-    size_t put = len > 0 ? fwrite(data, 1, len, f) : 0;
-    int bad = put != len || ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fail_msg("cannot write %s", path);
-    }
-}
 
 static void dump_journal(const struct journal *j)
 {

@@ -82,17 +82,6 @@ static const char *write_one_account(struct it_ctx *c, size_t n, const char *acc
     return rows_write(r);
 }
 
-static void expect_all_removed(struct it_ctx *c, size_t n)
-{
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, n);
-    size_t removed = table_count(t, "status", "removed");
-    if (removed != n) {
-        fail_msg("%zu of %zu rows removed", removed, n);
-    }
-    assert_int_equal(retry_load(c, c->retry)->nrows, 0);
-}
-
 static int by_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

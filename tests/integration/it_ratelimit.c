@@ -61,17 +61,6 @@ static double journal_span_ms(const struct journal *j)
     return hi - lo;
 }
 
-static void expect_all_removed(struct it_ctx *c, size_t n)
-{
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, n);
-    size_t removed = table_count(t, "status", "removed");
-    if (removed != n) {
-        fail_msg("%zu of %zu rows removed", removed, n);
-    }
-    assert_int_equal(retry_load(c, c->retry)->nrows, 0);
-}
-
 static void test_account_rate_matches_server(void **state)
 {
     struct it_ctx *c = *state;

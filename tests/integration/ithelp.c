@@ -408,24 +408,55 @@ static int open_in(const char *path)
     return fd;
 }
 
+/* Appends the NULL-terminated string arguments in ap to out from index n, never
+ * past room entries; returns the new count. */
+static size_t take_args(va_list ap, const char **out, size_t n, size_t room)
+{
+    for (;;) {
+        const char *a = va_arg(ap, const char *);
+        if (a == NULL) {
+            return n;
+        }
+        assert_true(n < room);
+        out[n++] = a;
+    }
+}
+
+/* Writes exactly len bytes to path (NUL bytes included), or fails the test. */
+void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        fail_msg("cannot create %s", path);
+    }
+    size_t put = len > 0 ? fwrite(data, 1, len, f) : 0;
+    int bad = put != len || ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fail_msg("cannot write %s", path);
+    }
+}
+
+/* The results say every one of n rows was removed, and the retry log is empty. */
+void expect_all_removed(struct it_ctx *c, size_t n)
+{
+    struct csv_table *t = results_load(c, c->results);
+    assert_int_equal(t->nrows, n);
+    size_t removed = table_count(t, "status", "removed");
+    if (removed != n) {
+        fail_msg("%zu of %zu rows removed", removed, n);
+    }
+    assert_int_equal(retry_load(c, c->retry)->nrows, 0);
+}
+
 /* ------------------------------------------------------------------- mock */
 
 void it_mock_start(struct it_ctx *c, ...)
 {
     const char *extra[MAX_ARGS];
-    size_t n = 0;
     va_list ap;
     va_start(ap, c);
-    for (;;) {
-        const char *a = va_arg(ap, const char *);
-        if (a == NULL) {
-            break;
-        }
-        assert_true(n + 1 < MAX_ARGS);
-        extra[n++] = a;
-    }
+    extra[take_args(ap, extra, 0, MAX_ARGS - 1)] = NULL;
     va_end(ap);
-    extra[n] = NULL;
     it_mock_startv(c, extra);
 }
 
@@ -590,19 +621,10 @@ void it_set_outputs(struct it_ctx *c, const char *results_name, const char *retr
 int it_run(struct it_ctx *c, ...)
 {
     const char *args[MAX_ARGS];
-    size_t n = 0;
     va_list ap;
     va_start(ap, c);
-    for (;;) {
-        const char *a = va_arg(ap, const char *);
-        if (a == NULL) {
-            break;
-        }
-        assert_true(n + 1 < MAX_ARGS);
-        args[n++] = a;
-    }
+    args[take_args(ap, args, 0, MAX_ARGS - 1)] = NULL;
     va_end(ap);
-    args[n] = NULL;
     return it_runv(c, args);
 }
 
@@ -677,14 +699,7 @@ int it_grouprm(struct it_ctx *c, const char *input, ...)
     args[n++] = c->retry;
     va_list ap;
     va_start(ap, input);
-    for (;;) {
-        const char *a = va_arg(ap, const char *);
-        if (a == NULL) {
-            break;
-        }
-        assert_true(n + 2 < MAX_ARGS);
-        args[n++] = a;
-    }
+    n = take_args(ap, args, n, MAX_ARGS - 2);
     va_end(ap);
     args[n++] = input;
     args[n] = NULL;

@@ -25,6 +25,9 @@
 
 #ifndef GROUPRM_VERSION
 #define GROUPRM_VERSION "0.1.0"
+/* The results say every one of n rows was removed, and the retry log is empty. */
+void expect_all_removed(struct it_ctx *c, size_t n);
+
 #endif
 
 #define IT_TOKEN_DEFAULT "test-token"
@@ -140,6 +143,10 @@ size_t table_count(const struct csv_table *t, const char *col, const char *val);
 /* Writes a CSV: nrows rows (the first usually the header) of ncols cells taken
  * row-major from cells; a cell is quoted when it needs to be. Lines end in "\n". */
 void write_csv(const char *path, size_t ncols, const char *const *cells, size_t nrows);
+/* Writes exactly len bytes (NULs included); WRITE_LIT writes a string literal's
+ * bytes without its terminating NUL. */
+void write_bytes(const char *path, const void *data, size_t len);
+#define WRITE_LIT(path, lit) write_bytes((path), (lit), sizeof(lit) - 1)
 /* Writes "group_id,user_id,integrated_account_id" then n rows g<i>,u<i>,account
  * (i from 0; with account NULL the header and rows have only the first two). */
 void write_pairs(const char *path, size_t n, const char *account);
@@ -208,5 +215,8 @@ int is_hex64(const char *s);
 int is_rfc3339_utc(const char *s);
 /* s is a non-negative decimal integer. */
 int is_uint(const char *s);
+
+/* The results say every one of n rows was removed, and the retry log is empty. */
+void expect_all_removed(struct it_ctx *c, size_t n);
 
 #endif
