@@ -513,6 +513,24 @@ oom:
     return NULL;
 }
 
+int csvin_seek(struct csvin *c, off_t offset, unsigned long line)
+{
+    if (c->fp || c->state != 0 || c->row_ready || c->row_start != 0 || c->field_idx != 0)
+        return -1;
+    if (offset >= c->chunk_off && offset <= c->chunk_off + (off_t)c->chunk_len) {
+        c->chunk_pos = (size_t)(offset - c->chunk_off);
+    } else {
+        c->chunk_off = offset;
+        c->fd_off = offset;
+        c->chunk_len = 0;
+        c->chunk_pos = 0;
+        c->eof_read = 0;
+    }
+    c->line = line;
+    c->prev_cr = 0;
+    return 0;
+}
+
 int csvin_hash_into(struct csvin *c, struct sha256 *h)
 {
     if (c->chunk_off != 0)

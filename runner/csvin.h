@@ -53,6 +53,12 @@ int csvin_next(struct csvin *c, struct csvin_row *row);
 struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
                            unsigned long line, char *err, size_t errlen);
 
+/* Moves a cursor, resting between rows, to another row boundary (offset and line
+ * as for csvin_cursor). A target inside the bytes already read costs no read.
+ * Returns 0, or -1 when c cannot move (not a cursor, mid-row, ended or failed):
+ * open a new cursor instead. */
+int csvin_seek(struct csvin *c, off_t offset, unsigned long line);
+
 /* Feeds every byte of the input into h: those read so far, then all later ones.
  * -1 when the bytes read so far are no longer all in memory (a header longer
  * than the first chunk). */

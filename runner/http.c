@@ -28,6 +28,7 @@ struct http {
     struct transfer *pool;
     unsigned n, busy;
     void (*on_done)(struct transfer *t, void *ctx);
+    void (*on_batch)(void *ctx);
     void *ctx;
 };
 
@@ -36,7 +37,7 @@ static void free_sock(uv_handle_t *h) { free(h); }
 static void drain(struct http *h)
 {
     CURLMsg *msg;
-    int left;
+    int left, any = 0;
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -49,7 +50,10 @@ static void drain(struct http *h)
         t->busy = 0;
         h->busy--;
         h->on_done(t, h->ctx);
+        any = 1;
     }
+    if (any && h->on_batch)
+        h->on_batch(h->ctx);
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
@@ -208,6 +212,7 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
         goto oom;
     h->loop = loop;
     h->on_done = o->on_done;
+    h->on_batch = o->on_batch;
     h->ctx = o->ctx;
     h->n = o->pool;
     h->pool = calloc(o->pool, sizeof *h->pool);

@@ -5,7 +5,8 @@
  * shared and kept alive). The caller fills a free transfer's url/body/key and starts
  * it; when it ends, on_done runs from the loop (never from inside a libcurl
  * callback) with the status, transport error, latency, rate-limit hints and, for
- * error statuses, the first 64 KiB of the body.
+ * error statuses, the first 64 KiB of the body. Completions come in batches: once
+ * every finished transfer has had its on_done, on_batch runs once.
  *
  * Shutdown order matters: http_free() cleans up the multi handle first (it may still
  * call the socket callback), then closes every uv handle; the caller then runs the
@@ -51,6 +52,9 @@ struct http_opts {
     int multiplex;            /* https: wait for HTTP/2 multiplexing (PIPEWAIT) */
     const char *cacert;       /* CA bundle instead of the system's, or NULL */
     void (*on_done)(struct transfer *t, void *ctx);
+    /* After a batch of on_done calls (every transfer libcurl had finished by
+     * then): the place to flush what they recorded and start new transfers. */
+    void (*on_batch)(void *ctx);
     void *ctx;
 };
 

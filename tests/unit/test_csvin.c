@@ -361,6 +361,55 @@ static void test_cursor_resumes_at_recorded_rows(void **state)
     fclose(fp);
 }
 
+/* One cursor moved from run to run: inside the bytes it holds, beyond them, and
+ * across odd line endings, each row read must be the one the first pass saw. */
+static void test_cursor_seek_within_and_beyond_its_buffer(void **state)
+{
+    (void)state;
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    fputs("group_id,user_id,integrated_account_id\r\n", fp);
+    enum { N = 2000 };
+    for (int i = 0; i < N; i++)
+        fprintf(fp, i % 7 == 3 ? "\"g%d\nx\",u%d,a%d\r\n" : "g%d,u%d,a%d\n", i, i, i % 10);
+    rewind(fp);
+    char err[256];
+    struct csvin *c = csvin_open(fp, "in.csv", NULL, err, sizeof err);
+    assert_non_null(c);
+    static off_t offs[N];
+    static unsigned long lines[N];
+    struct csvin_row row;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(csvin_next(c, &row), 1);
+        offs[i] = row.offset;
+        lines[i] = row.line;
+    }
+    assert_int_equal(csvin_seek(c, offs[0], lines[0]), -1);  /* not a cursor */
+
+    struct csvin *cur = csvin_cursor(c, fileno(fp), offs[0], lines[0], err, sizeof err);
+    assert_non_null(cur);
+    /* Every tenth row (one account's rows), then far jumps and a step back. */
+    int order[] = {0, 10, 20, 30, 1500, 1510, 1999, 3, 4, 5, 1000};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        int i = order[k];
+        if (k > 0)
+            assert_int_equal(csvin_seek(cur, offs[i], lines[i]), 0);
+        assert_int_equal(csvin_next(cur, &row), 1);
+        char want[16];
+        snprintf(want, sizeof want, "u%d", i);
+        assert_string_equal(row.user_id, want);
+        assert_int_equal(row.line, lines[i]);
+        assert_int_equal(row.offset, offs[i]);
+    }
+    /* Read on to the end: an ended cursor cannot move. */
+    while (csvin_next(cur, &row) == 1)
+        ;
+    assert_int_equal(csvin_seek(cur, offs[0], lines[0]), -1);
+    csvin_close(cur);
+    csvin_close(c);
+    fclose(fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_remote_data_column),
         cmocka_unit_test(test_large_input_across_chunks),
         cmocka_unit_test(test_cursor_resumes_at_recorded_rows),
+        cmocka_unit_test(test_cursor_seek_within_and_beyond_its_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
