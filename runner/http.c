@@ -158,7 +158,8 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
         "0000000000000000000000000000000000000000000000000000000000000000";
     t->http = h;
     t->easy = curl_easy_init();
-    if (!t->easy)
+    t->url_handle = curl_url();
+    if (!t->easy || !t->url_handle)
         return -1;
     /* No "Expect:" to suppress: libcurl only asks for 100-continue on large
      * bodies, and every extra header is compared on every request. */
@@ -246,6 +247,7 @@ oom:
         for (unsigned i = 0; h->pool && i < h->n; i++) {
             if (h->pool[i].easy)
                 curl_easy_cleanup(h->pool[i].easy);
+            curl_url_cleanup(h->pool[i].url_handle);
             curl_slist_free_all(h->pool[i].headers);
         }
         free(h->pool);
@@ -273,7 +275,14 @@ int http_start(struct http *h, struct transfer *t)
     buf_reset(&t->resp);
     hints_init(&t->hints);
     memcpy(t->idem_node->data + sizeof IDEM_PREFIX - 1, t->idem_key, IDEMPOTENCY_KEY_LEN);
-    if (curl_easy_setopt(t->easy, CURLOPT_URL, t->url.p) != CURLE_OK ||
+    /* Handing libcurl a parsed URL (CURLOPT_CURLU) spares it re-building the
+     * whole URL string through its printf on every transfer. */
+    CURLUcode uc = curl_url_set(t->url_handle, CURLUPART_URL, t->url.p, CURLU_NON_SUPPORT_SCHEME);
+    if (uc != CURLUE_OK) {
+        snprintf(t->curl_error, sizeof t->curl_error, "bad URL: %s", curl_url_strerror(uc));
+        return -1;
+    }
+    if (curl_easy_setopt(t->easy, CURLOPT_CURLU, t->url_handle) != CURLE_OK ||
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)t->body.len) != CURLE_OK ||
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.p) != CURLE_OK)
         return -1;
@@ -319,6 +328,7 @@ void http_free(struct http *h)
     for (unsigned i = 0; i < h->n; i++) {
         struct transfer *t = &h->pool[i];
         curl_easy_cleanup(t->easy);
+        curl_url_cleanup(t->url_handle);
         curl_slist_free_all(t->headers);
         buf_free(&t->url);
         buf_free(&t->body);

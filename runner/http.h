@@ -37,6 +37,7 @@ struct transfer {
 
     /* Private. */
     CURL *easy;
+    CURLU *url_handle;        /* the URL, parsed here: see http_start */
     struct curl_slist *headers;
     struct curl_slist *idem_node;  /* the list node whose text carries the key */
     struct http *http;

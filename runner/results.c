@@ -1,5 +1,6 @@
 /* results.c: the results CSV and the retry log. See results.h. */
 #include "results.h"
+#include "request.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -17,6 +18,9 @@ struct results {
     char *out_path, *retry_path;
     int failed;
     char err[512];
+    struct buf line;           /* the line being built, reused */
+    time_t when_secs;          /* the second when_prefix holds */
+    char when_prefix[32];
 };
 
 static const char RESULTS_HEADER[] =
@@ -138,25 +142,58 @@ static int needs_quotes(const char *s, size_t n)
     return 0;
 }
 
-static int put_field(FILE *f, const char *s, size_t n, int first)
+/* Lines are built in r->line by hand (no stdio formatting: this runs once per
+ * row), then handed to the FILE in one fwrite. */
+static int put_field(struct buf *b, const char *s, size_t n, int first)
 {
-    if (!first && putc(',', f) == EOF)
+    if (!first && buf_append(b, ",", 1) != 0)
         return -1;
-    if (needs_quotes(s, n))
-        return csv_fwrite(f, s, n) == 0 ? 0 : -1;
-    return n == 0 || fwrite(s, 1, n, f) == n ? 0 : -1;
+    if (!needs_quotes(s, n))
+        return buf_append(b, s, n);
+    if (buf_append(b, "\"", 1) != 0)
+        return -1;
+    for (const char *q; (q = memchr(s, '"', n)) != NULL; n -= (size_t)(q + 1 - s), s = q + 1)
+        if (buf_append(b, s, (size_t)(q + 1 - s)) != 0 || buf_append(b, "\"", 1) != 0)
+            return -1;
+    return buf_append(b, s, n) != 0 || buf_append(b, "\"", 1) != 0 ? -1 : 0;
 }
 
-static int put_str(FILE *f, const char *s)
+static int put_str(struct buf *b, const char *s)
 {
-    return put_field(f, s ? s : "", s ? strlen(s) : 0, 0);
+    return put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
 }
 
-static int put_num(FILE *f, unsigned long v, int empty_if_zero)
+static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
 {
+    if (!first && buf_append(b, ",", 1) != 0)
+        return -1;
     if (empty_if_zero && v == 0)
-        return putc(',', f) == EOF ? -1 : 0;
-    return fprintf(f, ",%lu", v) < 0 ? -1 : 0;
+        return 0;
+    char d[24];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return buf_append(b, d + i, sizeof d - i);
+}
+
+/* finished_at: the text up to the seconds is formatted once per second. */
+static void put_when(struct results *r, double epoch, char out[32])
+{
+    time_t secs = (time_t)epoch;
+    if (secs != r->when_secs || !r->when_prefix[0]) {
+        format_rfc3339((double)secs, r->when_prefix, sizeof r->when_prefix);
+        r->when_prefix[20] = '\0';  /* keep "YYYY-MM-DDTHH:MM:SS." */
+        r->when_secs = secs;
+    }
+    int ms = (int)((epoch - (double)secs) * 1000.0);
+    ms = ms < 0 ? 0 : ms > 999 ? 999 : ms;
+    memcpy(out, r->when_prefix, 20);
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
 }
 
 int results_is_retryable(enum status s)
@@ -173,36 +210,50 @@ static int write_fail(struct results *r, const char *path)
     return -1;
 }
 
+static int emit(struct results *r, FILE *f, const char *path)
+{
+    errno = 0;
+    if (fwrite(r->line.p, 1, r->line.len, f) != r->line.len)
+        return write_fail(r, path);
+    return 0;
+}
+
 int results_write(struct results *r, const struct row_result *row)
 {
     if (r->failed)
         return -1;
-    char when[40];
-    format_rfc3339(row->finished_at, when, sizeof when);
-    FILE *f = r->out;
-    errno = 0;
-    if (fprintf(f, "%lu", row->line) < 0 ||
-        put_field(f, row->group_id, row->group_len, 0) ||
-        put_field(f, row->user_id, row->user_len, 0) ||
-        put_field(f, row->account, row->account_len, 0) ||
-        put_str(f, status_name(row->status)) ||
-        put_num(f, (unsigned long)row->http_status, 1) ||
-        put_num(f, row->attempts, 0) ||
-        put_num(f, row->latency_ms, row->attempts == 0) ||
-        put_str(f, row->error) || put_str(f, when) || putc('\n', f) == EOF)
+    char when[32];
+    put_when(r, row->finished_at, when);
+    struct buf *b = &r->line;
+    buf_reset(b);
+    if (put_num(b, row->line, 0, 1) ||
+        put_field(b, row->group_id, row->group_len, 0) ||
+        put_field(b, row->user_id, row->user_len, 0) ||
+        put_field(b, row->account, row->account_len, 0) ||
+        put_str(b, status_name(row->status)) ||
+        put_num(b, (unsigned long)row->http_status, 1, 0) ||
+        put_num(b, row->attempts, 0, 0) ||
+        put_num(b, row->latency_ms, row->attempts == 0, 0) ||
+        put_str(b, row->error) || put_str(b, when) || buf_append(b, "\n", 1)) {
+        errno = ENOMEM;
         return write_fail(r, r->out_path);
+    }
+    if (emit(r, r->out, r->out_path) != 0)
+        return -1;
 
     if (!results_is_retryable(row->status))
         return 0;
-    f = r->retry;
-    if (put_field(f, row->group_id, row->group_len, 1) ||
-        put_field(f, row->user_id, row->user_len, 0) ||
-        put_field(f, row->account, row->account_len, 0) ||
-        put_str(f, row->reason ? row->reason : status_name(row->status)) ||
-        put_num(f, (unsigned long)row->http_status, 1) || put_num(f, row->attempts, 0) ||
-        put_str(f, row->error) || putc('\n', f) == EOF)
+    buf_reset(b);
+    if (put_field(b, row->group_id, row->group_len, 1) ||
+        put_field(b, row->user_id, row->user_len, 0) ||
+        put_field(b, row->account, row->account_len, 0) ||
+        put_str(b, row->reason ? row->reason : status_name(row->status)) ||
+        put_num(b, (unsigned long)row->http_status, 1, 0) || put_num(b, row->attempts, 0, 0) ||
+        put_str(b, row->error) || buf_append(b, "\n", 1)) {
+        errno = ENOMEM;
         return write_fail(r, r->retry_path);
-    return 0;
+    }
+    return emit(r, r->retry, r->retry_path);
 }
 
 int results_flush(struct results *r)
@@ -240,6 +291,7 @@ int results_close(struct results *r)
         rc = write_fail(r, r->retry_path);
     free(r->out_path);
     free(r->retry_path);
+    buf_free(&r->line);
     free(r);
     return rc;
 }

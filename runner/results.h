@@ -6,8 +6,8 @@
  *   (failed, not_attempted, interrupted), accepted back as grouprm's INPUT unchanged:
  *   group_id,user_id,integrated_account_id,reason,http_status,attempts,error
  *
- * Fields are quoted through libcsv only when they need it (separator, quote, CR, LF,
- * or surrounding blanks), so any id round-trips byte for byte. Lines are buffered;
+ * Fields are quoted (RFC 4180, quotes doubled) only when they need it (separator,
+ * quote, CR, LF, or surrounding blanks), so any id round-trips byte for byte. Lines are buffered;
  * the caller flushes them to the kernel with results_flush() once per batch of
  * finished rows (before any new request goes out), and results_sync() makes them
  * durable. A failed write is sticky: every later call returns -1 and

@@ -776,7 +776,8 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     j->attempts++;
     s->counts.requests++;
     if (http_start(s->http, t) != 0) {
-        finish(s, j, ST_FAILED, 0, 0, "cannot start the request", "internal");
+        finish(s, j, ST_FAILED, 0, 0, t->curl_error[0] ? t->curl_error : "cannot start the request",
+               "internal");
         return;
     }
 }
