@@ -1,10 +1,19 @@
 /* sha256.c: SHA-256 as specified in FIPS 180-4, streaming, no allocation.
  *
- * Used for Idempotency-Key values, so only correctness matters here, not speed:
- * the compression function is the plain textbook loop over a 64-word schedule. */
+ * Each request's Idempotency-Key and each row's pair key are hashes, so the
+ * compression function is on the per-request path. The portable version is the
+ * plain textbook loop over a 64-word schedule; on x86-64 CPUs with the SHA
+ * extensions, the same function is computed with them (about ten times fewer
+ * instructions). The unit tests check the two against each other. */
 #include "sha256.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* First 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 static const uint32_t K[64] = {
@@ -41,7 +50,7 @@ static void store_be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-static void compress(uint32_t h[8], const unsigned char blk[64])
+static void compress_portable(uint32_t h[8], const unsigned char blk[64])
 {
     uint32_t w[64];
     for (unsigned i = 0; i < 16; i++)
@@ -78,6 +87,91 @@ static void compress(uint32_t h[8], const unsigned char blk[64])
     h[5] += f;
     h[6] += g;
     h[7] += k;
+}
+
+#ifdef HAVE_SHA_NI
+/* The state lives in two registers as the instructions want it, ABEF and CDGH.
+ * Each group of four rounds takes four schedule words; sha256msg1/msg2 extend
+ * the schedule four words at a time (W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) +
+ * W[t-16]), the W[t-7] term coming from an alignr of the two latest groups. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compress_shani(uint32_t h[8], const unsigned char blk[64])
+{
+    const __m128i be = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)&h[0]);
+    __m128i hgfe = _mm_loadu_si128((const __m128i *)&h[4]);
+    __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    const __m128i abef0 = abef, cdgh0 = cdgh;
+
+    __m128i w[4];
+    for (int i = 0; i < 4; i++)
+        w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blk + 16 * i)), be);
+    for (int g = 0; g < 16; g++) {
+        if (g >= 4) {
+            __m128i m = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+            m = _mm_add_epi32(m, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+            w[g & 3] = _mm_sha256msg2_epu32(m, w[(g + 3) & 3]);
+        }
+        __m128i k = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)&K[4 * g]));
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(k, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static int cpu_has_sha_ni(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+        return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    return (b & (1u << 29)) != 0;  /* CPUID.(EAX=7,ECX=0):EBX.SHA[bit 29] */
+}
+#endif
+
+static int accel = -1;  /* -1: not yet decided */
+
+int sha256_accelerated(void)
+{
+#ifdef HAVE_SHA_NI
+    if (accel < 0)
+        accel = cpu_has_sha_ni();
+#else
+    accel = 0;
+#endif
+    return accel;
+}
+
+int sha256_set_accelerated(int on)
+{
+    int prev = sha256_accelerated();
+#ifdef HAVE_SHA_NI
+    accel = on && cpu_has_sha_ni();
+#else
+    (void)on;
+#endif
+    return prev;
+}
+
+static void compress(uint32_t h[8], const unsigned char blk[64])
+{
+#ifdef HAVE_SHA_NI
+    if (accel > 0 || (accel < 0 && sha256_accelerated())) {
+        compress_shani(h, blk);
+        return;
+    }
+#endif
+    compress_portable(h, blk);
 }
 
 void sha256_init(struct sha256 *s)

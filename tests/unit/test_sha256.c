@@ -158,6 +158,62 @@ static void test_hex_is_lower_case_and_terminated(void **state)
     assert_memory_equal(out, "0f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff07", 64);
 }
 
+/* The CPU's SHA instructions and the portable code must agree on everything:
+ * the standard's vectors, then random messages of every length around the block
+ * and padding boundaries, fed in random pieces. */
+static void digest_both(const unsigned char *m, size_t len, unsigned seed, char portable[65],
+                        char accel[65])
+{
+    for (int mode = 0; mode < 2; mode++) {
+        sha256_set_accelerated(mode);
+        struct sha256 s;
+        unsigned char d[32];
+        sha256_init(&s);
+        srand(seed);
+        for (size_t off = 0; off < len;) {
+            size_t n = (size_t)rand() % 150;
+            if (n > len - off)
+                n = len - off;
+            sha256_update(&s, m + off, n);
+            off += n;
+        }
+        sha256_final(&s, d);
+        sha256_hex(d, mode ? accel : portable);
+    }
+    sha256_set_accelerated(1);
+}
+
+static void test_sha_instructions_match_portable(void **state)
+{
+    (void)state;
+    int prev = sha256_set_accelerated(1);
+    if (!sha256_accelerated()) {
+        sha256_set_accelerated(prev);
+        skip();  /* this CPU has no SHA instructions: only the portable code runs */
+    }
+    static const struct { const char *msg, *hex; } v[] = {
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    };
+    char p[65], a[65];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        digest_both((const unsigned char *)v[i].msg, strlen(v[i].msg), 1, p, a);
+        assert_string_equal(p, v[i].hex);
+        assert_string_equal(a, v[i].hex);
+    }
+    unsigned char m[700];
+    srand(7);
+    for (size_t i = 0; i < sizeof m; i++)
+        m[i] = (unsigned char)rand();
+    for (size_t len = 0; len <= sizeof m; len++) {
+        digest_both(m, len, (unsigned)len, p, a);
+        assert_string_equal(a, p);
+    }
+    sha256_set_accelerated(prev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_streaming_matches_one_shot),
         cmocka_unit_test(test_zero_length_update_is_noop),
         cmocka_unit_test(test_hex_is_lower_case_and_terminated),
+        cmocka_unit_test(test_sha_instructions_match_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
