@@ -195,6 +195,12 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
     /* Verification stays on (libcurl's default): a private CA is added by
      * naming it, never by turning checks off. */
+    /* Set, even when empty, so libcurl does not read the environment again on
+     * every transfer. */
+    if (o->proxy)
+        bad |= curl_easy_setopt(e, CURLOPT_PROXY, o->proxy) != CURLE_OK;
+    if (o->noproxy)
+        bad |= curl_easy_setopt(e, CURLOPT_NOPROXY, o->noproxy) != CURLE_OK;
     if (o->cacert)
         bad |= curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert) != CURLE_OK;
     /* Over TLS, ALPN tells at handshake time whether a connection multiplexes

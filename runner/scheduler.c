@@ -1164,6 +1164,12 @@ static void sync_cb(uv_timer_t *timer)
     }
 }
 
+static const char *env_get(const char *name, void *ud)
+{
+    (void)ud;
+    return getenv(name);
+}
+
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
                         struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
@@ -1209,11 +1215,13 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         return NULL;
     }
     window_set_pacing(&s->token_win, 1);
+    const char *proxy, *noproxy;
+    proxy_from_env(cfg->base_url, env_get, NULL, &proxy, &noproxy);
     struct http_opts ho = {
         .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
         .pool = cfg->concurrency, .on_done = on_done, .on_batch = on_batch, .ctx = s,
         .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
-        .cacert = cfg->cacert,
+        .cacert = cfg->cacert, .proxy = proxy, .noproxy = noproxy,
     };
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
