@@ -1,9 +1,21 @@
 /* http.c: libcurl multi on libuv. See http.h.
  *
- * Each socket libcurl opens gets a uv_poll; libcurl's single timeout is one
- * uv_timer. Both callbacks call curl_multi_socket_action and then drain
+ * Each socket libcurl opens gets a uv_poll; libcurl's timeout is one uv_timer.
+ * Both callbacks call curl_multi_socket_action and then drain
  * curl_multi_info_read, which is where finished transfers are handed to the
- * caller: outside every libcurl callback, so the caller may start new ones. */
+ * caller: outside every libcurl callback.
+ *
+ * Two things keep the loop turning as it should:
+ *  - libcurl asks for a timeout of 0 ("call me at once") every time a transfer
+ *    is added. libuv (1.44, as in Debian 12) runs a timer that is re-armed at 0
+ *    from its own callback again in the same pass, before any I/O is polled: a
+ *    busy loop that reads no other socket. A 0 timeout is therefore served by
+ *    an idle handle, which runs once per loop turn and keeps the poll from
+ *    blocking.
+ *  - Completions are gathered over a loop turn, every ready socket read, and
+ *    handed to on_batch from that same idle handle at the start of the next
+ *    turn: the caller writes the batch's results once and refills all the
+ *    slots together, and the new transfers go out at once. */
 #include "clock.h"
 #include "http.h"
 
@@ -11,22 +23,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define RESP_CAP (64 * 1024)   /* error bodies beyond this are not needed */
 #define IDEM_PREFIX "Idempotency-Key: "
 
+/* One per socket libcurl watches. A connection's context lives as long as its
+ * socket: between transfers, while the connection waits in libcurl's cache,
+ * its poll stays registered, so the next transfer on it costs no epoll_ctl or
+ * ioctl. It ends when libcurl closes the socket (on_close_socket). */
 struct sock_ctx {
     uv_poll_t poll;            /* first: the close callback casts back */
     curl_socket_t fd;
     struct http *http;
+    int conn;                  /* a connection's socket: closed via on_close_socket */
+    int poll_ready;            /* poll initialised */
+    int events;                /* what the poll watches now (UV_*), 0 stopped */
+    int wanted;                /* libcurl watches it (not between transfers) */
 };
 
 struct http {
     uv_loop_t *loop;
     CURLM *multi;
-    uv_timer_t timer;          /* libcurl's timeout */
+    uv_timer_t timer;          /* libcurl's timeout, when not 0 */
+    uv_idle_t turn;            /* next loop turn: on_batch, then a 0 timeout */
+    int want_batch, want_kick, turn_on, closing;
     struct transfer *pool;
     unsigned n, busy;
+    struct sock_ctx **socks;   /* by fd */
+    size_t nsocks;
     void (*on_done)(struct transfer *t, void *ctx);
     void (*on_batch)(void *ctx);
     void *ctx;
@@ -34,10 +60,12 @@ struct http {
 
 static void free_sock(uv_handle_t *h) { free(h); }
 
+static void arm_turn(struct http *h);
+
 static void drain(struct http *h)
 {
     CURLMsg *msg;
-    int left, any = 0;
+    int left;
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -50,17 +78,57 @@ static void drain(struct http *h)
         t->busy = 0;
         h->busy--;
         h->on_done(t, h->ctx);
-        any = 1;
+        h->want_batch = 1;
+        arm_turn(h);
     }
-    if (any && h->on_batch)
-        h->on_batch(h->ctx);
 }
+
+static void socket_timeout(struct http *h)
+{
+    int running;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(h);
+}
+
+static void on_turn(uv_idle_t *idle)
+{
+    struct http *h = idle->data;
+    if (h->want_batch) {
+        h->want_batch = 0;
+        if (h->on_batch)
+            h->on_batch(h->ctx);
+    }
+    if (h->want_kick) {
+        h->want_kick = 0;
+        socket_timeout(h);  /* may want another batch: the handle stays on */
+    }
+    if (!h->want_batch && !h->want_kick && h->turn_on) {
+        h->turn_on = 0;
+        uv_idle_stop(&h->turn);
+    }
+}
+
+static void arm_turn(struct http *h)
+{
+    if (!h->turn_on) {
+        h->turn_on = 1;
+        uv_idle_start(&h->turn, on_turn);
+    }
+}
+
+static void set_events(struct sock_ctx *sc, int ev);
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {
     struct sock_ctx *sc = (struct sock_ctx *)p;
     struct http *h = sc->http;
     int flags = 0, running;
+    if (!sc->wanted) {
+        /* An idle connection stirred (the server closed it, say): libcurl will
+         * find out when it next picks it. Stop watching until then. */
+        set_events(sc, 0);
+        return;
+    }
     if (status < 0)
         flags = CURL_CSELECT_ERR;
     else {
@@ -73,52 +141,132 @@ static void on_poll(uv_poll_t *p, int status, int events)
     drain(h);
 }
 
-static void on_timeout(uv_timer_t *timer)
+static void on_timeout(uv_timer_t *timer) { socket_timeout(timer->data); }
+
+static void set_events(struct sock_ctx *sc, int ev)
 {
-    struct http *h = timer->data;
-    int running;
-    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    drain(h);
+    if (ev == sc->events)
+        return;
+    if (ev)
+        uv_poll_start(&sc->poll, ev, on_poll);
+    else
+        uv_poll_stop(&sc->poll);
+    sc->events = ev;
+}
+
+static struct sock_ctx *sock_new(struct http *h, curl_socket_t fd, int conn)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= h->nsocks) {
+        size_t n = h->nsocks ? h->nsocks : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct sock_ctx **p = realloc(h->socks, n * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + h->nsocks, 0, (n - h->nsocks) * sizeof *p);
+        h->socks = p;
+        h->nsocks = n;
+    }
+    struct sock_ctx *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->fd = fd;
+    sc->http = h;
+    sc->conn = conn;
+    h->socks[fd] = sc;
+    return sc;
+}
+
+static void sock_free(struct http *h, struct sock_ctx *sc)
+{
+    h->socks[sc->fd] = NULL;
+    if (sc->poll_ready) {
+        uv_poll_stop(&sc->poll);
+        uv_close((uv_handle_t *)&sc->poll, free_sock);
+    } else {
+        free(sc);
+    }
+}
+
+static struct sock_ctx *sock_get(struct http *h, curl_socket_t fd)
+{
+    return fd >= 0 && (size_t)fd < h->nsocks ? h->socks[fd] : NULL;
+}
+
+/* Connections' sockets are opened here, so that they are known to be closed
+ * through on_close_socket and their context can outlive a transfer. */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct http *h = ud;
+    (void)purpose;
+    int type = a->socktype;
+#ifdef SOCK_CLOEXEC
+    type |= SOCK_CLOEXEC;
+#endif
+    curl_socket_t fd = socket(a->family, type, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    if (!sock_new(h, fd, 1)) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+static int on_close_socket(void *ud, curl_socket_t fd)
+{
+    struct http *h = ud;
+    struct sock_ctx *sc = sock_get(h, fd);
+    if (sc)
+        sock_free(h, sc);  /* before the close: libuv must forget the fd first */
+    return close(fd);
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     struct http *h = userp;
-    struct sock_ctx *sc = socketp;
+    struct sock_ctx *sc = sock_get(h, fd);
     (void)easy;
+    (void)socketp;
     if (what == CURL_POLL_REMOVE) {
-        if (sc) {
-            uv_poll_stop(&sc->poll);
-            uv_close((uv_handle_t *)&sc->poll, free_sock);
-            curl_multi_assign(h->multi, fd, NULL);
-        }
+        if (sc && sc->conn)
+            sc->wanted = 0;  /* the poll stays: see on_poll */
+        else if (sc)
+            sock_free(h, sc);  /* not ours to outlive (a resolver's socket, say) */
         return 0;
     }
-    if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc)
-            return -1;
-        sc->fd = fd;
-        sc->http = h;
+    if (!sc && !(sc = sock_new(h, fd, 0)))
+        return -1;
+    if (!sc->poll_ready) {
         if (uv_poll_init_socket(h->loop, &sc->poll, fd) != 0) {
-            free(sc);
+            sock_free(h, sc);
             return -1;
         }
-        curl_multi_assign(h->multi, fd, sc);
+        sc->poll_ready = 1;
     }
     int ev = 0;
     if (what & CURL_POLL_IN)
         ev |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         ev |= UV_WRITABLE;
-    return uv_poll_start(&sc->poll, ev, on_poll) == 0 ? 0 : -1;
+    sc->wanted = 1;
+    set_events(sc, ev);
+    return 0;
 }
 
-/* A timeout of 0 means "soon": the uv timer runs it on the next loop turn. */
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     struct http *h = userp;
     (void)multi;
+    if (timeout_ms == 0) {
+        uv_timer_stop(&h->timer);
+        h->want_kick = 1;
+        arm_turn(h);
+        return 0;
+    }
+    h->want_kick = 0;
     if (timeout_ms < 0)
         uv_timer_stop(&h->timer);
     else
@@ -192,6 +340,10 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, t) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
     /* Verification stays on (libcurl's default): a private CA is added by
      * naming it, never by turning checks off. */
@@ -238,12 +390,17 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
     free(auth);
     auth = NULL;
 
+    /* libcurl's default cache holds 4 connections per transfer *currently
+     * added*: as a loop turn's completions are removed it shrinks and closes
+     * connections that the refilled slots then open again. Keep one per slot. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->n);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     uv_timer_init(loop, &h->timer);
-    h->timer.data = h;
+    uv_idle_init(loop, &h->turn);
+    h->timer.data = h->turn.data = h;
     return h;
 oom:
     snprintf(err, errlen, "cannot set up HTTP: out of memory");
@@ -322,7 +479,12 @@ void http_abort_all(struct http *h, void (*cb)(struct transfer *t, void *ctx), v
 
 unsigned http_busy(const struct http *h) { return h->busy; }
 
-static void free_http(uv_handle_t *timer) { free(timer->data); }
+static void free_http(uv_handle_t *handle)
+{
+    struct http *h = handle->data;
+    if (--h->closing == 0)
+        free(h);
+}
 
 void http_free(struct http *h)
 {
@@ -333,7 +495,7 @@ void http_free(struct http *h)
     curl_multi_cleanup(h->multi);  /* may still close sockets through on_socket */
     for (unsigned i = 0; i < h->n; i++) {
         struct transfer *t = &h->pool[i];
-        curl_easy_cleanup(t->easy);
+        curl_easy_cleanup(t->easy);  /* closes any connection it still holds */
         curl_url_cleanup(t->url_handle);
         curl_slist_free_all(t->headers);
         buf_free(&t->url);
@@ -341,6 +503,13 @@ void http_free(struct http *h)
         buf_free(&t->resp);
     }
     free(h->pool);
+    for (size_t fd = 0; fd < h->nsocks; fd++)
+        if (h->socks[fd])
+            sock_free(h, h->socks[fd]);
+    free(h->socks);
     uv_timer_stop(&h->timer);
+    uv_idle_stop(&h->turn);
+    h->closing = 2;
     uv_close((uv_handle_t *)&h->timer, free_http);
+    uv_close((uv_handle_t *)&h->turn, free_http);
 }

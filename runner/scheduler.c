@@ -942,10 +942,24 @@ static void check_finished(struct sched *s)
     uv_timer_start(&s->wake, finished_cb, 0, 0);
 }
 
+/* Finished rows' lines go to the kernel before new requests go out. */
+static void flush_batch(struct sched *s)
+{
+    if (results_flush(s->res) != 0 && s->stop != STOP_WRITE) {
+        log_error("%s", results_error(s->res));
+        log_error("stopping: no more requests while results cannot be recorded");
+        s->stop = STOP_WRITE;
+    }
+}
+
 static void dispatch(struct sched *s)
 {
     if (s->finished)
         return;
+    /* Finished rows' lines reach the kernel, in one write, before any slot is
+     * refilled: a crash loses at most the rows in flight, and no request goes
+     * out while results cannot be written. */
+    flush_batch(s);
     if (s->cfg->dry_run) {
         /* Nothing is sent: every row is read and recorded. */
         while (s->active_n)
@@ -1030,16 +1044,6 @@ static void describe(char *buf, size_t len, const struct transfer *t,
         snprintf(buf, len, "HTTP %ld", t->http_status);
     else
         buf[0] = '\0';
-}
-
-/* Finished rows' lines go to the kernel before new requests go out. */
-static void flush_batch(struct sched *s)
-{
-    if (results_flush(s->res) != 0 && s->stop != STOP_WRITE) {
-        log_error("%s", results_error(s->res));
-        log_error("stopping: no more requests while results cannot be recorded");
-        s->stop = STOP_WRITE;
-    }
 }
 
 static void on_done(struct transfer *t, void *ctx)
@@ -1135,15 +1139,8 @@ static void on_done(struct transfer *t, void *ctx)
     }
 }
 
-/* After a batch of completions: their rows' lines reach the kernel in one write
- * before any slot is refilled, so a crash loses at most the rows in flight, and no
- * request goes out while results cannot be written. */
-static void on_batch(void *ctx)
-{
-    struct sched *s = ctx;
-    flush_batch(s);
-    dispatch(s);
-}
+/* After a loop turn's completions: dispatch writes their lines first. */
+static void on_batch(void *ctx) { dispatch(ctx); }
 
 /* A request abandoned in flight may or may not have reached the server. */
 static void on_abandoned(struct transfer *t, void *ctx)
