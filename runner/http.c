@@ -439,9 +439,22 @@ int http_start(struct http *h, struct transfer *t)
     hints_init(&t->hints);
     memcpy(t->idem_node->data + sizeof IDEM_PREFIX - 1, t->idem_key, IDEMPOTENCY_KEY_LEN);
     /* Handing libcurl a parsed URL (CURLOPT_CURLU) spares it re-building the
-     * whole URL string through its printf on every transfer. */
-    CURLUcode uc = curl_url_set(t->url_handle, CURLUPART_URL, t->url.p, CURLU_NON_SUPPORT_SCHEME);
+     * whole URL string through its printf on every transfer. And as only the
+     * query changes between rows (the account), the handle keeps the rest and
+     * only the query is set again. */
+    const char *q = memchr(t->url.p, '?', t->url.len);
+    size_t head = q ? (size_t)(q - t->url.p) : t->url.len;
+    CURLUcode uc;
+    if (q && t->url_head.len == head && memcmp(t->url_head.p, t->url.p, head) == 0) {
+        uc = curl_url_set(t->url_handle, CURLUPART_QUERY, q + 1, 0);
+    } else {
+        buf_reset(&t->url_head);
+        uc = curl_url_set(t->url_handle, CURLUPART_URL, t->url.p, CURLU_NON_SUPPORT_SCHEME);
+        if (uc == CURLUE_OK && buf_append(&t->url_head, t->url.p, head) != 0)
+            uc = CURLUE_OUT_OF_MEMORY;
+    }
     if (uc != CURLUE_OK) {
+        buf_reset(&t->url_head);
         snprintf(t->curl_error, sizeof t->curl_error, "bad URL: %s", curl_url_strerror(uc));
         return -1;
     }
@@ -499,6 +512,7 @@ void http_free(struct http *h)
         curl_url_cleanup(t->url_handle);
         curl_slist_free_all(t->headers);
         buf_free(&t->url);
+        buf_free(&t->url_head);
         buf_free(&t->body);
         buf_free(&t->resp);
     }

@@ -38,6 +38,7 @@ struct transfer {
     /* Private. */
     CURL *easy;
     CURLU *url_handle;        /* the URL, parsed here: see http_start */
+    struct buf url_head;      /* url_handle's URL up to the query */
     struct curl_slist *headers;
     struct curl_slist *idem_node;  /* the list node whose text carries the key */
     struct http *http;
