@@ -450,6 +450,11 @@ static void feed_ietf_policy(struct rl_hints *h, const char *v, size_t len)
     }
 }
 
+int hints_may_use(const char *line, size_t len)
+{
+    return len > 0 && (lower(line[0]) == 'r' || lower(line[0]) == 'x');
+}
+
 void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
                 const char *value, size_t value_len, double now_epoch)
 {

@@ -30,6 +30,10 @@ void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
  * Status lines and blank lines are ignored. */
 void hints_feed_line(struct rl_hints *h, const char *line, size_t len, double now_epoch);
 
+/* 0 when hints_feed_line would certainly ignore the line (every header it reads
+ * starts with R or X), so the caller need not read the clock for it. */
+int hints_may_use(const char *line, size_t len);
+
 /* Retry-After: "120" or "Wed, 21 Oct 2015 07:28:00 GMT". Returns 0 and sets
  * *out_s (clamped at 0 for dates in the past), or -1 when unparseable. */
 int parse_retry_after(const char *v, size_t len, double now_epoch, double *out_s);

@@ -280,7 +280,7 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (len >= 5 && memcmp(b, "HTTP/", 5) == 0)
         hints_init(&t->hints);  /* a new response (after a 1xx, say) starts afresh */
-    else
+    else if (hints_may_use(b, len))  /* the clock is read only for lines that may need it */
         hints_feed_line(&t->hints, b, len, wall_now());
     return len;
 }

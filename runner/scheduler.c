@@ -48,6 +48,7 @@ struct job {
     long last_http;            /* of the latest attempt, 0 if none */
     const char *last_reason;   /* of the latest retried attempt */
     size_t group_len, user_len;
+    size_t cap;                /* bytes data[] can hold */
     char *remote_data;         /* NULL: {} */
     char *group, *user;        /* point into data[] */
     char data[];
@@ -75,6 +76,8 @@ struct account {
 
 struct sched {
     uv_loop_t *loop;
+    struct job *spare;         /* finished jobs kept for reuse */
+    size_t nspare;
     const struct config *cfg;
     const char *input_name;
     struct csvin *in;
@@ -397,25 +400,58 @@ static void job_free(struct job *j)
     free(j);
 }
 
+/* Finished jobs are kept for the next rows, so steady state allocates nothing
+ * per row: about as many as can be queued or in flight at once. */
+#define SPARE_MAX 1024
+
+static void job_release(struct sched *s, struct job *j)
+{
+    if (s->nspare >= SPARE_MAX) {
+        job_free(j);
+        return;
+    }
+    cJSON_free(j->remote_data);
+    j->remote_data = NULL;
+    j->next = s->spare;
+    s->spare = j;
+    s->nspare++;
+}
+
 static void finish(struct sched *s, struct job *j, enum status st, long http,
                    unsigned long latency, const char *error, const char *reason)
 {
     struct account *a = j->acct;
     record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len, st,
            http, j->attempts, latency, error, reason);
-    job_free(j);
+    job_release(s, j);
     if (st == ST_FAILED)
         check_breaker(s);
 }
 
 /* ---- reading ----------------------------------------------------------- */
 
-static struct job *job_new(const struct csvin_row *row, struct account *a)
+static struct job *job_new(struct sched *s, const struct csvin_row *row, struct account *a)
 {
-    struct job *j = malloc(sizeof *j + row->group_len + row->user_len + 2);
-    if (!j)
-        return NULL;
+    size_t need = row->group_len + row->user_len + 2;
+    struct job *j = s->spare;
+    if (j) {
+        s->spare = j->next;
+        s->nspare--;
+        if (j->cap < need) {
+            free(j);
+            j = NULL;
+        }
+    }
+    if (!j) {
+        size_t cap = need < 64 ? 64 : need;  /* room for the ids of most rows */
+        j = malloc(sizeof *j + cap);
+        if (!j)
+            return NULL;
+        j->cap = cap;
+    }
+    size_t cap = j->cap;
     memset(j, 0, sizeof *j);
+    j->cap = cap;
     j->acct = a;
     j->line = row->line;
     j->group = j->data;
@@ -508,7 +544,7 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
     const char *why = s->stop != STOP_NONE ? "run stopped"
                       : a && a->stopped    ? "account stopped"
                                            : NULL;
-    struct job *j = !why && a ? job_new(&row, a) : NULL;
+    struct job *j = !why && a ? job_new(s, &row, a) : NULL;
     if (j) {
         enqueue(s, j, 0);
         return 1;
@@ -1353,6 +1389,11 @@ void sched_free(struct sched *s)
         csvin_close(s->seq);
     for (size_t i = 0; i < s->delayed_n; i++)
         job_free(s->delayed[i]);
+    while (s->spare) {
+        struct job *j = s->spare;
+        s->spare = j->next;
+        free(j);
+    }
     free(s->accts);
     free(s->active);
     free(s->delayed);

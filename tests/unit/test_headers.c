@@ -662,6 +662,44 @@ static void test_wait_exhausted_without_reset(void **state)
     assert_true(hints_wait_s(&h) == -1.0);
 }
 
+/* hints_may_use is only a shortcut: every line the parser reads passes it, and a
+ * line it turns away leaves the hints untouched when fed anyway. */
+static void test_may_use_keeps_every_line_that_counts(void **state)
+{
+    (void)state;
+    static const char *const used[] = {
+        "Retry-After: 3\r\n", "retry-after: 3\r\n", "RateLimit-Limit: 50\r\n",
+        "X-RateLimit-Remaining: 0\r\n", "x-rate-limit-reset: 9\r\n",
+        "RateLimit: \"default\";r=0;t=5\r\n", "RateLimit-Policy: \"d\";q=50;w=10\r\n",
+        "X-Rate-Limit-Limit: 100\r\n", "ratelimit-reset: 4\r\n",
+    };
+    for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
+        assert_true(hints_may_use(used[i], strlen(used[i])));
+        struct rl_hints h, blank;
+        memset(&h, 0, sizeof h);  /* padding too: the structs are compared whole */
+        memset(&blank, 0, sizeof blank);
+        hints_init(&h);
+        hints_init(&blank);
+        line(&h, used[i]);
+        assert_memory_not_equal(&h, &blank, sizeof h);  /* it was read */
+    }
+    static const char *const ignored[] = {
+        "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n", "Content-Type: application/json\r\n",
+        "Server: nginx\r\n", "Connection: keep-alive\r\n", "\r\n", "",
+        "Content-Length: 48\r\n", "HTTP/1.1 200 OK\r\n",
+    };
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
+        assert_false(hints_may_use(ignored[i], strlen(ignored[i])));
+        struct rl_hints h, blank;
+        memset(&h, 0, sizeof h);  /* padding too: the structs are compared whole */
+        memset(&blank, 0, sizeof blank);
+        hints_init(&h);
+        hints_init(&blank);
+        line(&h, ignored[i]);
+        assert_memory_equal(&h, &blank, sizeof h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_wait_retry_after_zero_is_a_wait),
         cmocka_unit_test(test_wait_reset_only_when_exhausted),
         cmocka_unit_test(test_wait_exhausted_without_reset),
+        cmocka_unit_test(test_may_use_keeps_every_line_that_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
