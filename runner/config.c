@@ -38,6 +38,7 @@ const char *config_usage(void)
            "      --base-url URL       default $TRUTO_BASE_URL, else " DEFAULT_BASE_URL "\n"
            "      --token-file FILE    the API token (default: $TRUTO_API_TOKEN)\n"
            "      --cacert FILE        also trust this CA (a TLS-inspecting proxy's)\n"
+           "      --resolve H:P:ADDR[,ADDR]  connect to these addresses for H:P (repeatable)\n"
            "Reporting\n"
            "  -q, --quiet, -v, --verbose  errors only / one line per request\n"
            "      --summary-json FILE, --metrics-file FILE   for cron and monitoring\n"
@@ -46,6 +47,34 @@ const char *config_usage(void)
            "Exit: 0 all removed or not_found | 1 some failed or invalid (see the retry log)\n"
            "      2 usage, input or write error | 3 token refused or too many failures\n"
            "      75 results file in use by another grouprm | 130 interrupted\n";
+}
+
+int check_resolve(const char *s)
+{
+    const char *c1 = strchr(s, ':');
+    if (!c1 || c1 == s || c1[1] == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    long port = strtol(c1 + 1, &end, 10);
+    if (errno || end == c1 + 1 || *end != ':' || port < 1 || port > 65535 || c1[1] == '+' ||
+        c1[1] == '-')
+        return -1;
+    const char *a = end + 1;
+    if (*a == '\0')
+        return -1;
+    /* Each address: non-empty; brackets only around a whole IPv6 address. */
+    for (;;) {
+        const char *comma = strchr(a, ',');
+        size_t n = comma ? (size_t)(comma - a) : strlen(a);
+        if (n == 0 || memchr(a, ' ', n))
+            return -1;
+        if (a[0] == '[' && (n < 3 || a[n - 1] != ']'))
+            return -1;
+        if (!comma)
+            return 0;
+        a = comma + 1;
+    }
 }
 
 int parse_duration_ms(const char *s, uint64_t *out)
@@ -154,7 +183,7 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_METHOD, OPT_UNDO,
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_RESOLVE, OPT_METHOD, OPT_UNDO,
        OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
        OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
        OPT_METRICS_FILE, OPT_LOG_FORMAT };
@@ -179,6 +208,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"cacert", required_argument, NULL, OPT_CACERT},
+        {"resolve", required_argument, NULL, OPT_RESOLVE},
         {"method", required_argument, NULL, OPT_METHOD},
         {"undo", required_argument, NULL, OPT_UNDO},
         {"response-format", required_argument, NULL, OPT_RESPONSE_FORMAT},
@@ -281,6 +311,18 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         case OPT_DRY_RUN: c->dry_run = 1; break;
         case OPT_STRICT: c->strict = 1; break;
         case OPT_CACERT: c->cacert = arg; break;
+        case OPT_RESOLVE:
+            if (check_resolve(arg) != 0) {
+                snprintf(err, errlen, "bad --resolve '%s': expected HOST:PORT:ADDRESS[,ADDRESS...]",
+                         arg);
+                return -1;
+            }
+            if (c->nresolve == MAX_REPEAT) {
+                snprintf(err, errlen, "too many --resolve (at most %d)", MAX_REPEAT);
+                return -1;
+            }
+            c->resolve[c->nresolve++] = arg;
+            break;
         case OPT_METHOD:
             if (strcmp(arg, "remove") && strcmp(arg, "remove-user") && strcmp(arg, "add")) {
                 snprintf(err, errlen, "bad --method '%s': expected remove, remove-user or add", arg);

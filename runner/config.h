@@ -27,6 +27,8 @@ struct config {
     const char *base_url;
     const char *token_file;   /* NULL: the token comes from TRUTO_API_TOKEN */
     const char *cacert;       /* PEM bundle of CAs to trust, or NULL for the system's */
+    const char *resolve[MAX_REPEAT];  /* --resolve HOST:PORT:ADDR[,ADDR...] */
+    size_t nresolve;
     unsigned max_attempts;
     double max_failure_rate;  /* 0..1: stop when more rows than this fail */
     double timeout_s;
@@ -58,6 +60,9 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
 
 /* "500ms", "1s", "10s", "1m", "1h"; a bare number is seconds. 0 on success. */
 int parse_duration_ms(const char *s, uint64_t *out);
+/* HOST:PORT:ADDRESS[,ADDRESS...] as libcurl's CURLOPT_RESOLVE takes it (an IPv6
+ * address in brackets). 0 when well formed, else -1. */
+int check_resolve(const char *s);
 /* "50/10s", "200/1s", or "0" (off). 0 on success. */
 int parse_rate(const char *s, struct rate *r);
 /* "50%", "0.5" or "50" (a percentage when above 1). 0 on success. */

@@ -29,15 +29,21 @@
 #define RESP_CAP (64 * 1024)   /* error bodies beyond this are not needed */
 #define IDEM_PREFIX "Idempotency-Key: "
 
-/* One per socket libcurl watches. A connection's context lives as long as its
- * socket: between transfers, while the connection waits in libcurl's cache,
- * its poll stays registered, so the next transfer on it costs no epoll_ctl or
- * ioctl. It ends when libcurl closes the socket (on_close_socket). */
+/* One per socket libcurl watches. An established connection's context lives as
+ * long as its socket: between transfers, while the connection waits in
+ * libcurl's cache, its poll stays registered, so the next transfer on it costs
+ * no epoll_ctl or ioctl. It ends when libcurl closes the socket, which it does
+ * through on_close_socket for a connection it has used.
+ *
+ * Any other socket's context ends when libcurl stops watching it: libcurl 7.88
+ * closes some sockets with a plain close() and says so only afterwards (the
+ * loser of a happy-eyeballs race), and a poll left registered on a closed fd
+ * would collide with the next socket given the same number. */
 struct sock_ctx {
     uv_poll_t poll;            /* first: the close callback casts back */
     curl_socket_t fd;
     struct http *http;
-    int conn;                  /* a connection's socket: closed via on_close_socket */
+    int established;           /* a finished transfer used it: see above */
     int poll_ready;            /* poll initialised */
     int events;                /* what the poll watches now (UV_*), 0 stopped */
     int wanted;                /* libcurl watches it (not between transfers) */
@@ -51,6 +57,7 @@ struct http {
     int want_batch, want_kick, turn_on, closing;
     struct transfer *pool;
     unsigned n, busy;
+    struct curl_slist *resolve;  /* --resolve, shared by every easy handle */
     struct sock_ctx **socks;   /* by fd */
     size_t nsocks;
     void (*on_done)(struct transfer *t, void *ctx);
@@ -61,6 +68,7 @@ struct http {
 static void free_sock(uv_handle_t *h) { free(h); }
 
 static void arm_turn(struct http *h);
+static struct sock_ctx *sock_get(struct http *h, curl_socket_t fd);
 
 static void drain(struct http *h)
 {
@@ -73,6 +81,12 @@ static void drain(struct http *h)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         t->curl_code = (int)msg->data.result;
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->http_status);
+        curl_socket_t fd = CURL_SOCKET_BAD;
+        if (curl_easy_getinfo(t->easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK) {
+            struct sock_ctx *sc = sock_get(h, fd);
+            if (sc)
+                sc->established = 1;
+        }
         t->latency_ms = (unsigned long)((uv_hrtime() - t->started_ns) / 1000000u);
         curl_multi_remove_handle(h->multi, t->easy);
         t->busy = 0;
@@ -116,7 +130,7 @@ static void arm_turn(struct http *h)
     }
 }
 
-static void set_events(struct sock_ctx *sc, int ev);
+static int set_events(struct sock_ctx *sc, int ev);
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {
@@ -143,18 +157,21 @@ static void on_poll(uv_poll_t *p, int status, int events)
 
 static void on_timeout(uv_timer_t *timer) { socket_timeout(timer->data); }
 
-static void set_events(struct sock_ctx *sc, int ev)
+static int set_events(struct sock_ctx *sc, int ev)
 {
     if (ev == sc->events)
-        return;
-    if (ev)
-        uv_poll_start(&sc->poll, ev, on_poll);
-    else
+        return 0;
+    if (ev && uv_poll_start(&sc->poll, ev, on_poll) != 0)
+        return -1;
+    if (!ev)
         uv_poll_stop(&sc->poll);
     sc->events = ev;
+    return 0;
 }
 
-static struct sock_ctx *sock_new(struct http *h, curl_socket_t fd, int conn)
+static void sock_free(struct http *h, struct sock_ctx *sc);
+
+static struct sock_ctx *sock_new(struct http *h, curl_socket_t fd)
 {
     if (fd < 0)
         return NULL;
@@ -169,12 +186,15 @@ static struct sock_ctx *sock_new(struct http *h, curl_socket_t fd, int conn)
         h->socks = p;
         h->nsocks = n;
     }
+    /* A context still here belongs to a socket closed behind our back: the fd
+     * number is new now, so its registration goes first. */
+    if (h->socks[fd])
+        sock_free(h, h->socks[fd]);
     struct sock_ctx *sc = calloc(1, sizeof *sc);
     if (!sc)
         return NULL;
     sc->fd = fd;
     sc->http = h;
-    sc->conn = conn;
     h->socks[fd] = sc;
     return sc;
 }
@@ -195,8 +215,8 @@ static struct sock_ctx *sock_get(struct http *h, curl_socket_t fd)
     return fd >= 0 && (size_t)fd < h->nsocks ? h->socks[fd] : NULL;
 }
 
-/* Connections' sockets are opened here, so that they are known to be closed
- * through on_close_socket and their context can outlive a transfer. */
+/* Connections' sockets are opened here so that a stale context left on the same
+ * fd number is cleared before the new socket is watched. */
 static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
     struct http *h = ud;
@@ -208,7 +228,7 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
     curl_socket_t fd = socket(a->family, type, a->protocol);
     if (fd == CURL_SOCKET_BAD)
         return fd;
-    if (!sock_new(h, fd, 1)) {
+    if (!sock_new(h, fd)) {
         close(fd);
         return CURL_SOCKET_BAD;
     }
@@ -231,13 +251,13 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     (void)easy;
     (void)socketp;
     if (what == CURL_POLL_REMOVE) {
-        if (sc && sc->conn)
+        if (sc && sc->established)
             sc->wanted = 0;  /* the poll stays: see on_poll */
         else if (sc)
-            sock_free(h, sc);  /* not ours to outlive (a resolver's socket, say) */
+            sock_free(h, sc);  /* it may be closed already: see struct sock_ctx */
         return 0;
     }
-    if (!sc && !(sc = sock_new(h, fd, 0)))
+    if (!sc && !(sc = sock_new(h, fd)))
         return -1;
     if (!sc->poll_ready) {
         if (uv_poll_init_socket(h->loop, &sc->poll, fd) != 0) {
@@ -252,8 +272,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     if (what & CURL_POLL_OUT)
         ev |= UV_WRITABLE;
     sc->wanted = 1;
-    set_events(sc, ev);
-    return 0;
+    return set_events(sc, ev);
 }
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
@@ -355,6 +374,8 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
         bad |= curl_easy_setopt(e, CURLOPT_NOPROXY, o->noproxy) != CURLE_OK;
     if (o->cacert)
         bad |= curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert) != CURLE_OK;
+    if (h->resolve)
+        bad |= curl_easy_setopt(e, CURLOPT_RESOLVE, h->resolve) != CURLE_OK;
     /* Over TLS, ALPN tells at handshake time whether a connection multiplexes
      * (HTTP/2), so waiting for it beats opening many. Over plain HTTP it would
      * hold every new request until the first response arrives. */
@@ -383,6 +404,12 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
     snprintf(auth, alen, "Authorization: Bearer %s", o->token);
     char ua[128];
     snprintf(ua, sizeof ua, "User-Agent: %s", o->user_agent);
+    for (size_t i = 0; i < o->nresolve; i++) {
+        struct curl_slist *l = curl_slist_append(h->resolve, o->resolve[i]);
+        if (!l)
+            goto oom;
+        h->resolve = l;
+    }
     for (unsigned i = 0; i < h->n; i++)
         if (setup_transfer(h, &h->pool[i], o, auth, ua) != 0)
             goto oom;
@@ -416,6 +443,7 @@ oom:
         free(h->pool);
         if (h->multi)
             curl_multi_cleanup(h->multi);
+        curl_slist_free_all(h->resolve);
         free(h);
     }
     return NULL;
@@ -517,6 +545,7 @@ void http_free(struct http *h)
         buf_free(&t->resp);
     }
     free(h->pool);
+    curl_slist_free_all(h->resolve);
     for (size_t fd = 0; fd < h->nsocks; fd++)
         if (h->socks[fd])
             sock_free(h, h->socks[fd]);

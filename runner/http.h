@@ -54,6 +54,8 @@ struct http_opts {
     int multiplex;            /* https: wait for HTTP/2 multiplexing (PIPEWAIT) */
     const char *cacert;       /* CA bundle instead of the system's, or NULL */
     const char *proxy, *noproxy;  /* from proxy_from_env: "" for none */
+    const char *const *resolve;   /* CURLOPT_RESOLVE entries */
+    size_t nresolve;
     void (*on_done)(struct transfer *t, void *ctx);
     /* After a batch of on_done calls (every transfer libcurl had finished by
      * then): the place to flush what they recorded and start new transfers. */

@@ -1255,6 +1255,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         .pool = cfg->concurrency, .on_done = on_done, .on_batch = on_batch, .ctx = s,
         .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
         .cacert = cfg->cacert, .proxy = proxy, .noproxy = noproxy,
+        .resolve = cfg->resolve, .nresolve = cfg->nresolve,
     };
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {

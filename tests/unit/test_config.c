@@ -257,6 +257,20 @@ static void test_proxy_from_env_follows_libcurl_rules(void **state)
     expect_proxy("https://api.truto.one", empty, "", "");
 }
 
+static void test_check_resolve(void **state)
+{
+    (void)state;
+    assert_int_equal(check_resolve("api.truto.one:443:10.0.0.5"), 0);
+    assert_int_equal(check_resolve("h:8080:[::1],127.0.0.1"), 0);
+    assert_int_equal(check_resolve("h:1:[2001:db8::1]"), 0);
+    const char *bad[] = {"", "h", "h:443", "h:443:", ":443:1.2.3.4", "h::1.2.3.4",
+                         "h:-1:1.2.3.4", "h:+1:1.2.3.4", "h:65536:1.2.3.4", "h:0:1.2.3.4",
+                         "h:44x:1.2.3.4", "h:443:1.2.3.4,", "h:443:,1.2.3.4", "h:443:[::1",
+                         "h:443:[]", "h:443:1.2.3.4, 5.6.7.8"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(check_resolve(bad[i]), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_fractions),
         cmocka_unit_test(test_help_lists_exit_codes),
         cmocka_unit_test(test_proxy_from_env_follows_libcurl_rules),
+        cmocka_unit_test(test_check_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
