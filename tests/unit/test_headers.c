@@ -664,6 +664,17 @@ static void test_wait_exhausted_without_reset(void **state)
 
 /* hints_may_use is only a shortcut: every line the parser reads passes it, and a
  * line it turns away leaves the hints untouched when fed anyway. */
+static int feeding_changes_hints(const char *l)
+{
+    struct rl_hints h, blank;
+    memset(&h, 0, sizeof h);  /* padding too: the structs are compared whole */
+    memset(&blank, 0, sizeof blank);
+    hints_init(&h);
+    hints_init(&blank);
+    line(&h, l);
+    return memcmp(&h, &blank, sizeof h) != 0;
+}
+
 static void test_may_use_keeps_every_line_that_counts(void **state)
 {
     (void)state;
@@ -675,13 +686,7 @@ static void test_may_use_keeps_every_line_that_counts(void **state)
     };
     for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
         assert_true(hints_may_use(used[i], strlen(used[i])));
-        struct rl_hints h, blank;
-        memset(&h, 0, sizeof h);  /* padding too: the structs are compared whole */
-        memset(&blank, 0, sizeof blank);
-        hints_init(&h);
-        hints_init(&blank);
-        line(&h, used[i]);
-        assert_memory_not_equal(&h, &blank, sizeof h);  /* it was read */
+        assert_true(feeding_changes_hints(used[i]));
     }
     static const char *const ignored[] = {
         "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n", "Content-Type: application/json\r\n",
@@ -690,13 +695,7 @@ static void test_may_use_keeps_every_line_that_counts(void **state)
     };
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
         assert_false(hints_may_use(ignored[i], strlen(ignored[i])));
-        struct rl_hints h, blank;
-        memset(&h, 0, sizeof h);  /* padding too: the structs are compared whole */
-        memset(&blank, 0, sizeof blank);
-        hints_init(&h);
-        hints_init(&blank);
-        line(&h, ignored[i]);
-        assert_memory_equal(&h, &blank, sizeof h);
+        assert_false(feeding_changes_hints(ignored[i]));
     }
 }
 
