@@ -164,6 +164,18 @@ static void expect_row(struct it_ctx *c, const struct csv_table *t, long line, c
     }
 }
 
+/* Exactly the listed pairs were sent, once each; the results file has exactly
+ * their rows, and each ended removed at its input line (lines[i]). */
+static void expect_removed_exactly(struct it_ctx *c, const struct journal *j,
+                                   const struct sent *want, const long *lines, size_t n)
+{
+    expect_sent_exactly(c, j, want, n);
+    struct csv_table *t = results_load(c, c->results);
+    assert_int_equal(t->nrows, n);
+    for (size_t i = 0; i < n; i++)
+        expect_row(c, t, lines[i], want[i].group, want[i].user, want[i].account, "removed");
+}
+
 /* An invalid row's results line: status invalid, never sent, and a reason in the
  * error column that contains what. */
 static void expect_invalid(struct it_ctx *c, const struct csv_table *t, long line,
@@ -241,11 +253,8 @@ static void test_bom_before_header(void **state)
     struct journal *j = run_once(c, in, 0, NULL);
 
     const struct sent want[] = {{"acc", "g1", "u1"}, {"acc", "g2", "u2"}};
-    expect_sent_exactly(c, j, want, 2);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 2);
-    expect_row(c, t, 2, "g1", "u1", "acc", "removed");
-    expect_row(c, t, 3, "g2", "u2", "acc", "removed");
+    static const long at[] = {2, 3};
+    expect_removed_exactly(c, j, want, at, 2);
 }
 
 /* ------------------------------------------------------- line endings */
@@ -274,12 +283,8 @@ static void line_endings(struct it_ctx *c, const char *eol)
     struct journal *j = run_once(c, in, 0, NULL);
 
     const struct sent want[] = {{"acc", "g1", "u1"}, {"acc", "g2", "u 2"}, {"acc", "g3", "u3"}};
-    expect_sent_exactly(c, j, want, 3);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 3);
-    expect_row(c, t, 2, "g1", "u1", "acc", "removed");
-    expect_row(c, t, 4, "g2", "u 2", "acc", "removed");
-    expect_row(c, t, 7, "g3", "u3", "acc", "removed");
+    static const long at[] = {2, 4, 7};
+    expect_removed_exactly(c, j, want, at, 3);
 }
 
 static void test_lf_file(void **state)
@@ -350,14 +355,8 @@ static void test_quoted_separators_and_quotes(void **state)
         {"acc", "a,b", "say \"hi\""}, {"acc", "\"", "\"\""},      {"acc,2", "x\",\"y", "plain"},
         {"a\"c", "tail\"", "\"head"}, {"acc", ",,,", ","},
     };
-    expect_sent_exactly(c, j, want, 5);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 5);
-    expect_row(c, t, 2, "a,b", "say \"hi\"", "acc", "removed");
-    expect_row(c, t, 3, "\"", "\"\"", "acc", "removed");
-    expect_row(c, t, 4, "x\",\"y", "plain", "acc,2", "removed");
-    expect_row(c, t, 5, "tail\"", "\"head", "a\"c", "removed");
-    expect_row(c, t, 6, ",,,", ",", "acc", "removed");
+    static const long at[] = {2, 3, 4, 5, 6};
+    expect_removed_exactly(c, j, want, at, 5);
 }
 
 /* Failed rows with such ids land in the retry log, and that log, run as the
@@ -457,12 +456,8 @@ static void test_blank_lines_and_no_final_newline(void **state)
     struct journal *j = run_once(c, in, 0, NULL);
 
     const struct sent want[] = {{"acc", "g1", "u1"}, {"acc", "g2", "u2"}, {"acc", "g3", "u3"}};
-    expect_sent_exactly(c, j, want, 3);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 3);
-    expect_row(c, t, 3, "g1", "u1", "acc", "removed");
-    expect_row(c, t, 8, "g2", "u2", "acc", "removed");
-    expect_row(c, t, 11, "g3", "u3", "acc", "removed");
+    static const long at[] = {3, 8, 11};
+    expect_removed_exactly(c, j, want, at, 3);
     if (strstr(c->err, "grouprm: 3 rows: 3 removed,") == NULL) {
         fail_msg("the summary does not count 3 rows:\n%s", c->err);
     }
@@ -504,11 +499,8 @@ static void test_header_quoted_padded_near_misses(void **state)
     struct journal *j = run_once(c, in, 0, NULL);
 
     const struct sent want[] = {{"acc", "g1", "u1"}, {"acc", "g2", "u2"}};
-    expect_sent_exactly(c, j, want, 2);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 2);
-    expect_row(c, t, 2, "g1", "u1", "acc", "removed");
-    expect_row(c, t, 3, "g2", "u2", "acc", "removed");
+    static const long at[] = {2, 3};
+    expect_removed_exactly(c, j, want, at, 2);
 }
 
 /* ------------------------------------------------------------ big input */
@@ -583,13 +575,8 @@ static void test_three_megabyte_ignored_field(void **state)
     const struct sent want[] = {
         {"acc", "g1", "u1"}, {"acc", "g2", "u2"}, {"acc", "g3", "u3"}, {"acc", "g4", "u4"},
     };
-    expect_sent_exactly(c, j, want, 4);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 4);
-    expect_row(c, t, 2, "g1", "u1", "acc", "removed");
-    expect_row(c, t, 3, "g2", "u2", "acc", "removed");
-    expect_row(c, t, 4, "g3", "u3", "acc", "removed");
-    expect_row(c, t, 5, "g4", "u4", "acc", "removed");
+    static const long at[] = {2, 3, 4, 5};
+    expect_removed_exactly(c, j, want, at, 4);
 }
 
 /* ------------------------------------------------- empty, header only */
@@ -641,12 +628,8 @@ static void test_semicolon_separated(void **state)
         {"acc,b", "g;2", "u \"2\", x"},
         {"acc", "Gr\xC3\xBCppe 3", "u3"},
     };
-    expect_sent_exactly(c, j, want, 3);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 3);
-    expect_row(c, t, 2, "g,1", "u,1", "acc", "removed");
-    expect_row(c, t, 3, "g;2", "u \"2\", x", "acc,b", "removed");
-    expect_row(c, t, 4, "Gr\xC3\xBCppe 3", "u3", "acc", "removed");
+    static const long at[] = {2, 3, 4};
+    expect_removed_exactly(c, j, want, at, 3);
 }
 
 static void test_tab_separated(void **state)
@@ -660,11 +643,8 @@ static void test_tab_separated(void **state)
     struct journal *j = run_once(c, in, 0, NULL);
 
     const struct sent want[] = {{"acc", "g,1", "u;1"}, {"acc", "g2", "u \"2\""}};
-    expect_sent_exactly(c, j, want, 2);
-    struct csv_table *t = results_load(c, c->results);
-    assert_int_equal(t->nrows, 2);
-    expect_row(c, t, 2, "g,1", "u;1", "acc", "removed");
-    expect_row(c, t, 3, "g2", "u \"2\"", "acc", "removed");
+    static const long at[] = {2, 3};
+    expect_removed_exactly(c, j, want, at, 2);
 }
 
 /* --------------------------------------------------------- invalid rows */
