@@ -8,6 +8,7 @@
 #include "scheduler.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,6 +163,23 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return h;
 }
 
+/* Room for item n of an array of elem-sized items with capacity *cap: the
+ * array itself when it has room, else a copy grown to twice the capacity (first
+ * when empty), with *cap updated. NULL when memory is short; then the array and
+ * *cap are unchanged. */
+static void *room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t want = *cap ? *cap * 2 : first;
+    if (want < *cap || want > SIZE_MAX / elem)
+        return NULL;
+    void *p = realloc(arr, want * elem);
+    if (p)
+        *cap = want;
+    return p;
+}
+
 static int accts_grow(struct sched *s)
 {
     size_t cap = s->acct_cap ? s->acct_cap * 2 : 64;
@@ -221,19 +239,15 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
     a->id_len = len;
     window_set_pacing(&a->win, 1);
     adapt_init(&a->adapt, r->n, r->dur_ms, uv_now(s->loop));
-    if (s->active_cap < s->acct_n + 1) {
-        /* Room for every account, so that enqueue() can never fail. */
-        size_t cap = s->active_cap ? s->active_cap * 2 : 16;
-        struct account **p = realloc(s->active, cap * sizeof *p);
-        if (!p) {
-            window_free(&a->win);
-            free(a->id);
-            free(a);
-            return NULL;
-        }
-        s->active = p;
-        s->active_cap = cap;
+    /* Room for every account, so that enqueue() can never fail. */
+    struct account **act = room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
+    if (!act) {
+        window_free(&a->win);
+        free(a->id);
+        free(a);
+        return NULL;
     }
+    s->active = act;
     s->accts[k] = a;
     s->acct_n++;
     return a;
@@ -304,14 +318,10 @@ static struct job *dequeue(struct sched *s, struct account *a)
 
 static int heap_push(struct sched *s, struct job *j)
 {
-    if (s->delayed_n == s->delayed_cap) {
-        size_t cap = s->delayed_cap ? s->delayed_cap * 2 : 64;
-        struct job **p = realloc(s->delayed, cap * sizeof *p);
-        if (!p)
-            return -1;
-        s->delayed = p;
-        s->delayed_cap = cap;
-    }
+    struct job **p = room_for(s->delayed, s->delayed_n, &s->delayed_cap, sizeof *p, 64);
+    if (!p)
+        return -1;
+    s->delayed = p;
     size_t i = s->delayed_n++;
     while (i > 0 && s->delayed[(i - 1) / 2]->due > j->due) {
         s->delayed[i] = s->delayed[(i - 1) / 2];
@@ -638,14 +648,10 @@ static void fill_account(struct sched *s, struct account *a, unsigned long want)
 
 static int add_dup(struct sched *s, unsigned long line)
 {
-    if (s->ndups == s->dups_cap) {
-        size_t cap = s->dups_cap ? s->dups_cap * 2 : 64;
-        unsigned long *p = realloc(s->dups, cap * sizeof *p);
-        if (!p)
-            return -1;
-        s->dups = p;
-        s->dups_cap = cap;
-    }
+    unsigned long *p = room_for(s->dups, s->ndups, &s->dups_cap, sizeof *p, 64);
+    if (!p)
+        return -1;
+    s->dups = p;
     s->dups[s->ndups++] = line;
     return 0;
 }
@@ -654,14 +660,10 @@ static int add_dup(struct sched *s, unsigned long line)
 
 static int add_run(struct account *a, const struct csvin_row *row, unsigned long rows)
 {
-    if (a->nruns == a->runs_cap) {
-        size_t cap = a->runs_cap ? a->runs_cap * 2 : 1;
-        struct run *r = realloc(a->runs, cap * sizeof *r);
-        if (!r)
-            return -1;
-        a->runs = r;
-        a->runs_cap = cap;
-    }
+    struct run *r = room_for(a->runs, a->nruns, &a->runs_cap, sizeof *r, 1);
+    if (!r)
+        return -1;
+    a->runs = r;
     a->runs[a->nruns++] = (struct run){row->offset, row->line, rows};
     return 0;
 }
