@@ -107,12 +107,12 @@ demo: deps
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Irunner
-build/fuzz/fuzz_csvin: tests/fuzz/fuzz_csvin.c runner/csvin.c runner/sha256.c
+build/fuzz/fuzz_csvin: tests/fuzz/fuzz_csvin.c tests/fuzz/fuzzcheck.h runner/csvin.c runner/sha256.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lcsv -lcjson -o $@
-build/fuzz/fuzz_headers: tests/fuzz/fuzz_headers.c runner/headers.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lcsv -lcjson -o $@
+build/fuzz/fuzz_headers: tests/fuzz/fuzz_headers.c tests/fuzz/fuzzcheck.h runner/headers.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lm -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lm -o $@
 fuzz: deps-test build/fuzz/fuzz_csvin build/fuzz/fuzz_headers
 	@for t in csvin headers; do \
 	    mkdir -p build/fuzz/corpus-$$t; \

@@ -16,14 +16,7 @@
 #include <unistd.h>
 
 #include "csvin.h"
-
-#define CHECK(c)                                                          \
-    do {                                                                  \
-        if (!(c)) {                                                       \
-            fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#include "fuzzcheck.h"
 
 static int tmpfd = -1;
 

@@ -12,14 +12,7 @@
 #include <string.h>
 
 #include "headers.h"
-
-#define CHECK(c)                                                          \
-    do {                                                                  \
-        if (!(c)) {                                                       \
-            fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#include "fuzzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
