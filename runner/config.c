@@ -30,6 +30,7 @@ const char *config_usage(void)
            "      --exclude-field F, --remote-query KEY=VALUE   repeatable (KEY a.b nests)\n"
            "Pace\n"
            "  -c, --concurrency N      requests in flight at most (default 16)\n"
+           "      --threads N          threads running them (default 0: 1 per CPU, up to 4)\n"
            "      --account-rate N/DUR per integrated account (default 50/10s; 0 = off)\n"
            "      --token-rate N/DUR   for the whole API token (default 500/10s; 0 = off)\n"
            "      --max-attempts N     tries per row (6); --timeout SECONDS per request (30)\n"
@@ -183,10 +184,17 @@ static int check_base_url(const char *u)
 }
 
 enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_RESOLVE, OPT_METHOD, OPT_UNDO,
+       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_THREADS, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_RESOLVE, OPT_METHOD, OPT_UNDO,
        OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
        OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
        OPT_METRICS_FILE, OPT_LOG_FORMAT };
+
+unsigned config_threads(const struct config *c, unsigned cpus)
+{
+    if (c->threads)
+        return c->threads;
+    return cpus < 1 ? 1 : cpus > 4 ? 4 : cpus;
+}
 
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
@@ -222,6 +230,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -285,6 +294,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             snprintf(err, errlen, "the token is never taken from the command line: "
                                   "set TRUTO_API_TOKEN or use --token-file");
             return -1;
+        case OPT_THREADS:
+            if (parse_uint(arg, 0, 64, &c->threads) != 0) {
+                snprintf(err, errlen, "bad --threads '%s': expected 0 (one per CPU) to 64", arg);
+                return -1;
+            }
+            break;
         case OPT_MAX_ATTEMPTS:
             if (parse_uint(arg, 1, 1000, &c->max_attempts) != 0) {
                 snprintf(err, errlen, "bad --max-attempts '%s': expected 1 to 1000", arg);

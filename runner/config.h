@@ -23,6 +23,7 @@ struct config {
     const char *output;       /* results CSV */
     const char *retry_log;    /* retry log CSV */
     unsigned concurrency;
+    unsigned threads;         /* --threads: lanes running transfers; 0 = one per CPU, up to 4 */
     struct rate account_rate, token_rate;
     const char *base_url;
     const char *token_file;   /* NULL: the token comes from TRUTO_API_TOKEN */
@@ -52,6 +53,10 @@ struct config {
     int quiet, verbose;
     int help, version;        /* print and exit 0 */
 };
+
+/* The lanes to run transfers in: --threads, or for 0 one per CPU (cpus), at most
+ * 4 (beyond that the single scheduling loop is the limit), and at least 1. */
+unsigned config_threads(const struct config *c, unsigned cpus);
 
 /* Fills c from argv. env_base_url is TRUTO_BASE_URL (may be NULL).
  * Returns 0, or -1 with a one-line message in err (without "grouprm: "). */

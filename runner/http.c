@@ -1,11 +1,16 @@
-/* http.c: libcurl multi on libuv. See http.h.
+/* http.c: libcurl multi on libuv, in lanes. See http.h.
  *
- * Each socket libcurl opens gets a uv_poll; libcurl's timeout is one uv_timer.
- * Both callbacks call curl_multi_socket_action and then drain
- * curl_multi_info_read, which is where finished transfers are handed to the
- * caller: outside every libcurl callback.
+ * In each lane, every socket libcurl opens gets a uv_poll and libcurl's timeout
+ * is one uv_timer. Both callbacks call curl_multi_socket_action and then drain
+ * curl_multi_info_read, which is where finished transfers are collected:
+ * outside every libcurl callback.
  *
- * Two things keep the loop turning as it should:
+ * Why lanes: the per-request cost is libcurl's (and the kernel's, for its
+ * sockets), and one thread spends all of it serially while the other cores
+ * idle. The scheduler, the rate limits, the results and the journal of what
+ * was sent stay on the caller's one loop; only the transfers are spread.
+ *
+ * Two things keep a lane's loop turning as it should:
  *  - libcurl asks for a timeout of 0 ("call me at once") every time a transfer
  *    is added. libuv (1.44, as in Debian 12) runs a timer that is re-armed at 0
  *    from its own callback again in the same pass, before any I/O is polled: a
@@ -13,9 +18,9 @@
  *    an idle handle, which runs once per loop turn and keeps the poll from
  *    blocking.
  *  - Completions are gathered over a loop turn, every ready socket read, and
- *    handed to on_batch from that same idle handle at the start of the next
- *    turn: the caller writes the batch's results once and refills all the
- *    slots together, and the new transfers go out at once. */
+ *    handed back together from that same idle handle at the start of the next
+ *    turn: the caller gets one wake-up, writes the batch's results once and
+ *    refills all the slots together. */
 #include "clock.h"
 #include "http.h"
 
@@ -25,6 +30,8 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #define RESP_CAP (64 * 1024)   /* error bodies beyond this are not needed */
 #define IDEM_PREFIX "Idempotency-Key: "
@@ -46,7 +53,7 @@
 struct sock_ctx {
     uv_poll_t poll;            /* first: the close callback casts back */
     curl_socket_t fd;
-    struct http *http;
+    struct lane *lane;
     int ours;                  /* opened by on_open_socket */
     int established;           /* ours, and libcurl has read from it: see above */
     int poll_ready;            /* poll initialised */
@@ -54,31 +61,81 @@ struct sock_ctx {
     int wanted;                /* libcurl watches it (not between transfers) */
 };
 
-struct http {
-    uv_loop_t *loop;
+struct tlist {
+    struct transfer *head, *tail;
+};
+
+struct lane {
+    struct http *http;
+    unsigned idx;
+    uv_thread_t thread;
+    int started;               /* the thread runs */
+    uv_loop_t loop;
     CURLM *multi;
     uv_timer_t timer;          /* libcurl's timeout, when not 0 */
-    uv_idle_t turn;            /* next loop turn: on_batch, then a 0 timeout */
-    int want_batch, want_kick, turn_on, closing;
-    struct transfer *pool;
-    unsigned n, busy;
-    struct curl_slist *resolve;  /* --resolve, shared by every easy handle */
+    uv_idle_t turn;            /* next loop turn: a 0 timeout, then hand back */
+    uv_async_t wake;           /* the caller has posted work (or a stop) */
+    int want_kick, turn_on;
     struct sock_ctx **socks;   /* by fd */
     size_t nsocks;
+    struct tlist done;         /* finished, not yet handed back */
+    /* Shared with the caller's thread, under mu. */
+    uv_mutex_t mu;
+    struct tlist inbox;        /* to start */
+    int abort, quit;
+};
+
+struct http {
+    uv_loop_t *loop;
+    uv_async_t back;           /* lanes have handed results back */
+    struct transfer *pool;
+    unsigned n, busy;
+    struct lane *lanes;
+    unsigned nlanes;
+    struct curl_slist *resolve;  /* --resolve, shared by every easy handle */
     void (*on_done)(struct transfer *t, void *ctx);
     void (*on_batch)(void *ctx);
     void *ctx;
+    void (*on_abort)(struct transfer *t, void *ctx);
+    void *abort_ctx;
+    /* Shared with the lanes, under mu. */
+    uv_mutex_t mu;
+    struct tlist outbox;       /* finished, for on_done */
 };
+
+static void tlist_push(struct tlist *l, struct transfer *t)
+{
+    t->next = NULL;
+    if (l->tail)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+}
+
+static void tlist_join(struct tlist *l, struct tlist *more)
+{
+    if (!more->head)
+        return;
+    if (l->tail)
+        l->tail->next = more->head;
+    else
+        l->head = more->head;
+    l->tail = more->tail;
+    more->head = more->tail = NULL;
+}
 
 static void free_sock(uv_handle_t *h) { free(h); }
 
-static void arm_turn(struct http *h);
+/* ---- in a lane's thread -------------------------------------------------- */
 
-static void drain(struct http *h)
+static void arm_turn(struct lane *l);
+
+static void drain(struct lane *l)
 {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+    while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         struct transfer *t = NULL;
@@ -86,45 +143,51 @@ static void drain(struct http *h)
         t->curl_code = (int)msg->data.result;
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->http_status);
         t->latency_ms = (unsigned long)((uv_hrtime() - t->started_ns) / 1000000u);
-        curl_multi_remove_handle(h->multi, t->easy);
-        t->busy = 0;
-        h->busy--;
-        h->on_done(t, h->ctx);
-        h->want_batch = 1;
-        arm_turn(h);
+        curl_multi_remove_handle(l->multi, t->easy);
+        t->in_multi = 0;
+        tlist_push(&l->done, t);
+        arm_turn(l);
     }
 }
 
-static void socket_timeout(struct http *h)
+/* The turn's finished transfers go back to the caller in one list, one wake-up. */
+static void hand_back(struct lane *l)
+{
+    struct http *h = l->http;
+    if (!l->done.head)
+        return;
+    uv_mutex_lock(&h->mu);
+    tlist_join(&h->outbox, &l->done);
+    uv_mutex_unlock(&h->mu);
+    uv_async_send(&h->back);
+}
+
+static void socket_timeout(struct lane *l)
 {
     int running;
-    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    drain(h);
+    curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(l);
 }
 
 static void on_turn(uv_idle_t *idle)
 {
-    struct http *h = idle->data;
-    if (h->want_batch) {
-        h->want_batch = 0;
-        if (h->on_batch)
-            h->on_batch(h->ctx);
+    struct lane *l = idle->data;
+    if (l->want_kick) {
+        l->want_kick = 0;
+        socket_timeout(l);  /* sends what was added; may finish some */
     }
-    if (h->want_kick) {
-        h->want_kick = 0;
-        socket_timeout(h);  /* may want another batch: the handle stays on */
-    }
-    if (!h->want_batch && !h->want_kick && h->turn_on) {
-        h->turn_on = 0;
-        uv_idle_stop(&h->turn);
+    hand_back(l);
+    if (!l->want_kick && l->turn_on) {
+        l->turn_on = 0;
+        uv_idle_stop(&l->turn);
     }
 }
 
-static void arm_turn(struct http *h)
+static void arm_turn(struct lane *l)
 {
-    if (!h->turn_on) {
-        h->turn_on = 1;
-        uv_idle_start(&h->turn, on_turn);
+    if (!l->turn_on) {
+        l->turn_on = 1;
+        uv_idle_start(&l->turn, on_turn);
     }
 }
 
@@ -133,7 +196,7 @@ static int set_events(struct sock_ctx *sc, int ev);
 static void on_poll(uv_poll_t *p, int status, int events)
 {
     struct sock_ctx *sc = (struct sock_ctx *)p;
-    struct http *h = sc->http;
+    struct lane *l = sc->lane;
     int flags = 0, running;
     if (!sc->wanted) {
         /* An idle connection stirred (the server closed it, say): libcurl will
@@ -149,8 +212,8 @@ static void on_poll(uv_poll_t *p, int status, int events)
         if (events & UV_WRITABLE)
             flags |= CURL_CSELECT_OUT;
     }
-    curl_multi_socket_action(h->multi, sc->fd, flags, &running);
-    drain(h);
+    curl_multi_socket_action(l->multi, sc->fd, flags, &running);
+    drain(l);
 }
 
 static void on_timeout(uv_timer_t *timer) { socket_timeout(timer->data); }
@@ -167,39 +230,39 @@ static int set_events(struct sock_ctx *sc, int ev)
     return 0;
 }
 
-static void sock_free(struct http *h, struct sock_ctx *sc);
+static void sock_free(struct lane *l, struct sock_ctx *sc);
 
-static struct sock_ctx *sock_new(struct http *h, curl_socket_t fd)
+static struct sock_ctx *sock_new(struct lane *l, curl_socket_t fd)
 {
     if (fd < 0)
         return NULL;
-    if ((size_t)fd >= h->nsocks) {
-        size_t n = h->nsocks ? h->nsocks : 64;
+    if ((size_t)fd >= l->nsocks) {
+        size_t n = l->nsocks ? l->nsocks : 64;
         while (n <= (size_t)fd)
             n *= 2;
-        struct sock_ctx **p = realloc(h->socks, n * sizeof *p);
+        struct sock_ctx **p = realloc(l->socks, n * sizeof *p);
         if (!p)
             return NULL;
-        memset(p + h->nsocks, 0, (n - h->nsocks) * sizeof *p);
-        h->socks = p;
-        h->nsocks = n;
+        memset(p + l->nsocks, 0, (n - l->nsocks) * sizeof *p);
+        l->socks = p;
+        l->nsocks = n;
     }
     /* A context still here belongs to a socket closed behind our back: the fd
      * number is new now, so its registration goes first. */
-    if (h->socks[fd])
-        sock_free(h, h->socks[fd]);
+    if (l->socks[fd])
+        sock_free(l, l->socks[fd]);
     struct sock_ctx *sc = calloc(1, sizeof *sc);
     if (!sc)
         return NULL;
     sc->fd = fd;
-    sc->http = h;
-    h->socks[fd] = sc;
+    sc->lane = l;
+    l->socks[fd] = sc;
     return sc;
 }
 
-static void sock_free(struct http *h, struct sock_ctx *sc)
+static void sock_free(struct lane *l, struct sock_ctx *sc)
 {
-    h->socks[sc->fd] = NULL;
+    l->socks[sc->fd] = NULL;
     if (sc->poll_ready) {
         uv_poll_stop(&sc->poll);
         uv_close((uv_handle_t *)&sc->poll, free_sock);
@@ -208,16 +271,23 @@ static void sock_free(struct http *h, struct sock_ctx *sc)
     }
 }
 
-static struct sock_ctx *sock_get(struct http *h, curl_socket_t fd)
+static struct sock_ctx *sock_get(struct lane *l, curl_socket_t fd)
 {
-    return fd >= 0 && (size_t)fd < h->nsocks ? h->socks[fd] : NULL;
+    return fd >= 0 && (size_t)fd < l->nsocks ? l->socks[fd] : NULL;
 }
 
 /* Connections' sockets are opened here so that a stale context left on the same
- * fd number is cleared before the new socket is watched. */
+ * fd number is cleared before the new socket is watched.
+ *
+ * Each lane has its own table and its own epoll set. A stale context in one
+ * lane (a loser closed behind our back, REMOVE not yet seen) can share its fd
+ * number with a socket another lane has just opened. Freeing it then touches
+ * only this lane's loop, where the new socket is not registered: the kernel
+ * dropped the old registration along with the old socket. (A thread sanitizer
+ * reports this as a race on the fd number; it is the case described here.) */
 static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    struct http *h = ud;
+    struct lane *l = ud;
     (void)purpose;
     int type = a->socktype;
 #ifdef SOCK_CLOEXEC
@@ -226,7 +296,7 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
     curl_socket_t fd = socket(a->family, type, a->protocol);
     if (fd == CURL_SOCKET_BAD)
         return fd;
-    struct sock_ctx *sc = sock_new(h, fd);
+    struct sock_ctx *sc = sock_new(l, fd);
     if (!sc) {
         close(fd);
         return CURL_SOCKET_BAD;
@@ -237,31 +307,31 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 
 static int on_close_socket(void *ud, curl_socket_t fd)
 {
-    struct http *h = ud;
-    struct sock_ctx *sc = sock_get(h, fd);
+    struct lane *l = ud;
+    struct sock_ctx *sc = sock_get(l, fd);
     if (sc)
-        sock_free(h, sc);  /* before the close: libuv must forget the fd first */
+        sock_free(l, sc);  /* before the close: libuv must forget the fd first */
     return close(fd);
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    struct http *h = userp;
-    struct sock_ctx *sc = sock_get(h, fd);
+    struct lane *l = userp;
+    struct sock_ctx *sc = sock_get(l, fd);
     (void)easy;
     (void)socketp;
     if (what == CURL_POLL_REMOVE) {
         if (sc && sc->established)
             sc->wanted = 0;  /* the poll stays: see on_poll */
         else if (sc)
-            sock_free(h, sc);  /* it may be closed already: see struct sock_ctx */
+            sock_free(l, sc);  /* it may be closed already: see struct sock_ctx */
         return 0;
     }
-    if (!sc && !(sc = sock_new(h, fd)))
+    if (!sc && !(sc = sock_new(l, fd)))
         return -1;
     if (!sc->poll_ready) {
-        if (uv_poll_init_socket(h->loop, &sc->poll, fd) != 0) {
-            sock_free(h, sc);
+        if (uv_poll_init_socket(&l->loop, &sc->poll, fd) != 0) {
+            sock_free(l, sc);
             return -1;
         }
         sc->poll_ready = 1;
@@ -279,19 +349,19 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct http *h = userp;
+    struct lane *l = userp;
     (void)multi;
     if (timeout_ms == 0) {
-        uv_timer_stop(&h->timer);
-        h->want_kick = 1;
-        arm_turn(h);
+        uv_timer_stop(&l->timer);
+        l->want_kick = 1;
+        arm_turn(l);
         return 0;
     }
-    h->want_kick = 0;
+    l->want_kick = 0;
     if (timeout_ms < 0)
-        uv_timer_stop(&h->timer);
+        uv_timer_stop(&l->timer);
     else
-        uv_timer_start(&h->timer, on_timeout, (uint64_t)timeout_ms, 0);
+        uv_timer_start(&l->timer, on_timeout, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -320,12 +390,110 @@ static size_t on_body(char *b, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* This lane's transfers: i, i + lanes, i + 2 lanes, ... of the pool. */
+#define FOR_LANE_TRANSFERS(l, t)                                                    \
+    for (struct transfer *t = (l)->http->pool + (l)->idx;                           \
+         t < (l)->http->pool + (l)->http->n; t += (l)->http->nlanes)
+
+static void close_lane_handles(struct lane *l)
+{
+    FOR_LANE_TRANSFERS(l, t) {
+        if (t->in_multi)
+            curl_multi_remove_handle(l->multi, t->easy);
+        t->in_multi = 0;
+    }
+    curl_multi_cleanup(l->multi);  /* closes its connections through on_close_socket */
+    l->multi = NULL;
+    FOR_LANE_TRANSFERS(l, t) {
+        curl_easy_cleanup(t->easy);
+        t->easy = NULL;
+    }
+    for (size_t fd = 0; fd < l->nsocks; fd++)
+        if (l->socks[fd])
+            sock_free(l, l->socks[fd]);
+    free(l->socks);
+    l->socks = NULL;
+    uv_close((uv_handle_t *)&l->timer, NULL);
+    uv_close((uv_handle_t *)&l->turn, NULL);
+    uv_close((uv_handle_t *)&l->wake, NULL);
+}
+
+/* The caller has posted: transfers to start, an abort, or the end. */
+static void on_wake(uv_async_t *a)
+{
+    struct lane *l = a->data;
+    uv_mutex_lock(&l->mu);
+    struct tlist in = l->inbox;
+    int abort = l->abort, quit = l->quit;
+    l->inbox.head = l->inbox.tail = NULL;
+    l->abort = 0;
+    uv_mutex_unlock(&l->mu);
+    if (quit) {
+        close_lane_handles(l);  /* the loop ends once they are closed */
+        return;
+    }
+    for (struct transfer *t = in.head, *next; t; t = next) {
+        next = t->next;
+        if (curl_multi_add_handle(l->multi, t->easy) == CURLM_OK) {
+            t->in_multi = 1;
+        } else {
+            /* Nothing was sent: the row fails with the code on record. */
+            t->curl_code = CURLE_FAILED_INIT;
+            snprintf(t->curl_error, sizeof t->curl_error, "cannot start the request");
+            tlist_push(&l->done, t);
+            arm_turn(l);
+        }
+    }
+    if (abort) {
+        FOR_LANE_TRANSFERS(l, t) {
+            if (!t->in_multi)
+                continue;
+            curl_multi_remove_handle(l->multi, t->easy);
+            t->in_multi = 0;
+            t->aborted = 1;
+            tlist_push(&l->done, t);
+            arm_turn(l);
+        }
+    }
+}
+
+static void lane_run(void *arg)
+{
+    struct lane *l = arg;
+    uv_run(&l->loop, UV_RUN_DEFAULT);
+}
+
+/* ---- on the caller's loop ------------------------------------------------- */
+
+/* Results handed back by the lanes: each to on_done (or the abort callback),
+ * then one on_batch. */
+static void on_back(uv_async_t *a)
+{
+    struct http *h = a->data;
+    uv_mutex_lock(&h->mu);
+    struct tlist got = h->outbox;
+    h->outbox.head = h->outbox.tail = NULL;
+    uv_mutex_unlock(&h->mu);
+    if (!got.head)
+        return;
+    for (struct transfer *t = got.head, *next; t; t = next) {
+        next = t->next;  /* on_done may start t again */
+        t->busy = 0;
+        h->busy--;
+        if (t->aborted && h->on_abort)
+            h->on_abort(t, h->abort_ctx);
+        else
+            h->on_done(t, h->ctx);
+    }
+    if (h->on_batch)
+        h->on_batch(h->ctx);
+}
+
 static int setup_transfer(struct http *h, struct transfer *t, const struct http_opts *o,
                           const char *auth, const char *ua)
 {
     static const char zero_key[] = IDEM_PREFIX
         "0000000000000000000000000000000000000000000000000000000000000000";
-    t->http = h;
     t->easy = curl_easy_init();
     t->url_handle = curl_url();
     if (!t->easy || !t->url_handle)
@@ -348,6 +516,7 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
 
     long timeout_ms = (long)(o->timeout_s * 1000.0);
     CURL *e = t->easy;
+    struct lane *l = t->lane;
     int bad = 0;
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
@@ -362,9 +531,9 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, l) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
     /* Verification stays on (libcurl's default): a private CA is added by
      * naming it, never by turning checks off. */
@@ -386,22 +555,107 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     return bad ? -1 : 0;
 }
 
+/* A lane's loop, multi handle and handles; its thread is started later. */
+static int lane_init(struct http *h, struct lane *l, unsigned idx)
+{
+    l->http = h;
+    l->idx = idx;
+    if (uv_loop_init(&l->loop) != 0)
+        return -1;
+    if (uv_mutex_init(&l->mu) != 0) {
+        uv_loop_close(&l->loop);
+        return -1;
+    }
+    if (!(l->multi = curl_multi_init())) {
+        uv_mutex_destroy(&l->mu);
+        uv_loop_close(&l->loop);
+        return -1;
+    }
+    unsigned share = (h->n - idx + h->nlanes - 1) / h->nlanes;
+    /* libcurl's default cache holds 4 connections per transfer *currently
+     * added*: as a loop turn's completions are removed it shrinks and closes
+     * connections that the refilled slots then open again. Keep one per slot. */
+    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)share);
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+    uv_timer_init(&l->loop, &l->timer);
+    uv_idle_init(&l->loop, &l->turn);
+    uv_async_init(&l->loop, &l->wake, on_wake);
+    l->timer.data = l->turn.data = l->wake.data = l;
+    return 0;
+}
+
+/* Stops a lane's thread (or, if it never started, does its closing here) and
+ * frees what the lane holds. */
+static void lane_end(struct lane *l)
+{
+    if (l->started) {
+        uv_mutex_lock(&l->mu);
+        l->quit = 1;
+        uv_mutex_unlock(&l->mu);
+        uv_async_send(&l->wake);
+        uv_thread_join(&l->thread);
+    } else {
+        close_lane_handles(l);
+        uv_run(&l->loop, UV_RUN_DEFAULT);
+    }
+    if (uv_loop_close(&l->loop) != 0)
+        log_warn("an HTTP lane's event loop closed with handles still open");
+    uv_mutex_destroy(&l->mu);
+}
+
+static void free_http(uv_handle_t *handle)
+{
+    struct http *h = handle->data;
+    free(h);
+}
+
+/* Frees everything but the caller-loop handle (h->back), which the caller
+ * closes when it was initialised. */
+static void http_release(struct http *h, unsigned lanes_ready)
+{
+    for (unsigned i = 0; i < lanes_ready; i++)
+        lane_end(&h->lanes[i]);
+    for (unsigned i = 0; h->pool && i < h->n; i++) {
+        struct transfer *t = &h->pool[i];
+        if (t->easy)  /* only when its lane was never set up */
+            curl_easy_cleanup(t->easy);
+        curl_url_cleanup(t->url_handle);
+        curl_slist_free_all(t->headers);
+        buf_free(&t->url);
+        buf_free(&t->url_head);
+        buf_free(&t->body);
+        buf_free(&t->resp);
+    }
+    free(h->pool);
+    free(h->lanes);
+    curl_slist_free_all(h->resolve);
+    uv_mutex_destroy(&h->mu);
+}
+
 struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, size_t errlen)
 {
     struct http *h = calloc(1, sizeof *h);
     char *auth = NULL;
-    if (!h)
-        goto oom;
+    unsigned lanes_ready = 0;
+    if (!h || uv_mutex_init(&h->mu) != 0) {
+        free(h);
+        snprintf(err, errlen, "cannot set up HTTP: out of memory");
+        return NULL;
+    }
     h->loop = loop;
     h->on_done = o->on_done;
     h->on_batch = o->on_batch;
     h->ctx = o->ctx;
     h->n = o->pool;
+    h->nlanes = o->lanes < 1 ? 1 : o->lanes > o->pool ? o->pool : o->lanes;
     h->pool = calloc(o->pool, sizeof *h->pool);
-    h->multi = curl_multi_init();
+    h->lanes = calloc(h->nlanes, sizeof *h->lanes);
     size_t alen = strlen(o->token) + 32;
     auth = malloc(alen);
-    if (!h->pool || !h->multi || !auth)
+    if (!h->pool || !h->lanes || !auth)
         goto oom;
     snprintf(auth, alen, "Authorization: Bearer %s", o->token);
     char ua[128];
@@ -412,42 +666,35 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
             goto oom;
         h->resolve = l;
     }
-    for (unsigned i = 0; i < h->n; i++)
+    for (; lanes_ready < h->nlanes; lanes_ready++)
+        if (lane_init(h, &h->lanes[lanes_ready], lanes_ready) != 0)
+            goto oom;
+    for (unsigned i = 0; i < h->n; i++) {
+        h->pool[i].lane = &h->lanes[i % h->nlanes];
         if (setup_transfer(h, &h->pool[i], o, auth, ua) != 0)
             goto oom;
+    }
     memset(auth, 0, alen);  /* the lists hold their own copies */
     free(auth);
     auth = NULL;
-
-    /* libcurl's default cache holds 4 connections per transfer *currently
-     * added*: as a loop turn's completions are removed it shrinks and closes
-     * connections that the refilled slots then open again. Keep one per slot. */
-    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->n);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    uv_timer_init(loop, &h->timer);
-    uv_idle_init(loop, &h->turn);
-    h->timer.data = h->turn.data = h;
+    for (unsigned i = 0; i < h->nlanes; i++) {
+        struct lane *l = &h->lanes[i];
+        if (uv_thread_create(&l->thread, lane_run, l) != 0) {
+            snprintf(err, errlen, "cannot set up HTTP: cannot start a thread");
+            http_release(h, lanes_ready);
+            free(h);
+            return NULL;
+        }
+        l->started = 1;
+    }
+    uv_async_init(loop, &h->back, on_back);
+    h->back.data = h;
     return h;
 oom:
     snprintf(err, errlen, "cannot set up HTTP: out of memory");
-    if (auth)
-        free(auth);
-    if (h) {
-        for (unsigned i = 0; h->pool && i < h->n; i++) {
-            if (h->pool[i].easy)
-                curl_easy_cleanup(h->pool[i].easy);
-            curl_url_cleanup(h->pool[i].url_handle);
-            curl_slist_free_all(h->pool[i].headers);
-        }
-        free(h->pool);
-        if (h->multi)
-            curl_multi_cleanup(h->multi);
-        curl_slist_free_all(h->resolve);
-        free(h);
-    }
+    free(auth);
+    http_release(h, lanes_ready);
+    free(h);
     return NULL;
 }
 
@@ -465,6 +712,7 @@ int http_start(struct http *h, struct transfer *t)
     t->curl_code = 0;
     t->curl_error[0] = '\0';
     t->latency_ms = 0;
+    t->aborted = 0;
     buf_reset(&t->resp);
     hints_init(&t->hints);
     memcpy(t->idem_node->data + sizeof IDEM_PREFIX - 1, t->idem_key, IDEMPOTENCY_KEY_LEN);
@@ -493,68 +741,35 @@ int http_start(struct http *h, struct transfer *t)
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.p) != CURLE_OK)
         return -1;
     t->started_ns = uv_hrtime();
-    if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK)
-        return -1;
     t->busy = 1;
     h->busy++;
+    struct lane *l = t->lane;
+    uv_mutex_lock(&l->mu);
+    tlist_push(&l->inbox, t);
+    uv_mutex_unlock(&l->mu);
+    uv_async_send(&l->wake);  /* one wake-up however many are posted before it runs */
     return 0;
-}
-
-void http_abort(struct http *h, struct transfer *t)
-{
-    if (!t->busy)
-        return;
-    curl_multi_remove_handle(h->multi, t->easy);
-    t->busy = 0;
-    h->busy--;
 }
 
 void http_abort_all(struct http *h, void (*cb)(struct transfer *t, void *ctx), void *ctx)
 {
-    for (unsigned i = 0; i < h->n; i++) {
-        struct transfer *t = &h->pool[i];
-        if (t->busy) {
-            http_abort(h, t);
-            cb(t, ctx);
-        }
+    h->on_abort = cb;
+    h->abort_ctx = ctx;
+    for (unsigned i = 0; i < h->nlanes; i++) {
+        struct lane *l = &h->lanes[i];
+        uv_mutex_lock(&l->mu);
+        l->abort = 1;
+        uv_mutex_unlock(&l->mu);
+        uv_async_send(&l->wake);
     }
 }
 
 unsigned http_busy(const struct http *h) { return h->busy; }
 
-static void free_http(uv_handle_t *handle)
-{
-    struct http *h = handle->data;
-    if (--h->closing == 0)
-        free(h);
-}
-
 void http_free(struct http *h)
 {
     if (!h)
         return;
-    for (unsigned i = 0; i < h->n; i++)
-        http_abort(h, &h->pool[i]);
-    curl_multi_cleanup(h->multi);  /* may still close sockets through on_socket */
-    for (unsigned i = 0; i < h->n; i++) {
-        struct transfer *t = &h->pool[i];
-        curl_easy_cleanup(t->easy);  /* closes any connection it still holds */
-        curl_url_cleanup(t->url_handle);
-        curl_slist_free_all(t->headers);
-        buf_free(&t->url);
-        buf_free(&t->url_head);
-        buf_free(&t->body);
-        buf_free(&t->resp);
-    }
-    free(h->pool);
-    curl_slist_free_all(h->resolve);
-    for (size_t fd = 0; fd < h->nsocks; fd++)
-        if (h->socks[fd])
-            sock_free(h, h->socks[fd]);
-    free(h->socks);
-    uv_timer_stop(&h->timer);
-    uv_idle_stop(&h->turn);
-    h->closing = 2;
-    uv_close((uv_handle_t *)&h->timer, free_http);
-    uv_close((uv_handle_t *)&h->turn, free_http);
+    http_release(h, h->nlanes);
+    uv_close((uv_handle_t *)&h->back, free_http);
 }

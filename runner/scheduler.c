@@ -975,8 +975,8 @@ static void check_finished(struct sched *s)
     if (s->progress_on && s->progress_tty)
         fputs("\r\033[K", stderr);  /* the summary takes the line's place */
     log_set_live_line(0);
-    /* Not now: this may run inside http's completion loop, which goes on using
-     * the multi handle that on_finished tears down. The next loop turn is safe. */
+    /* Not now: this may run inside http's hand-back loop, which goes on using
+     * the transfers that on_finished frees. The next loop turn is safe. */
     uv_timer_start(&s->wake, finished_cb, 0, 0);
 }
 
@@ -1254,7 +1254,8 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     proxy_from_env(cfg->base_url, env_get, NULL, &proxy, &noproxy);
     struct http_opts ho = {
         .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
-        .pool = cfg->concurrency, .on_done = on_done, .on_batch = on_batch, .ctx = s,
+        .pool = cfg->concurrency, .lanes = config_threads(cfg, uv_available_parallelism()),
+        .on_done = on_done, .on_batch = on_batch, .ctx = s,
         .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
         .cacert = cfg->cacert, .proxy = proxy, .noproxy = noproxy,
         .resolve = cfg->resolve, .nresolve = cfg->nresolve,

@@ -1015,9 +1015,10 @@ static void test_second_signal_abandons_requests_in_flight(void **state)
     write_csv(in, 2, cells, N + 1);
     it_mock_start(c, NULL);
 
+    /* Three lanes (2, 1 and 1 slots): the abort reaches every one of them. */
     struct proc *p = start_grouprm(c, "run", 0, c->results, c->retry, "-a", "acct-sig",
-                                   "--account-rate", "0", "--token-rate", "0", "-c", "4", in,
-                                   NULL);
+                                   "--account-rate", "0", "--token-rate", "0", "-c", "4",
+                                   "--threads", "3", in, NULL);
     /* The quick row leaves with the first three slow ones; once its results line
      * is written its slot has gone to the fourth: -c 4 requests are in flight, and
      * the server has answered none of them. */

@@ -40,14 +40,16 @@ static long pair_index(const char *group, const char *user)
     return g;
 }
 
-static void test_two_thousand_pairs_once_each(void **state)
+/* 2000 pairs at -c 16, with grouprm's transfers in `threads` lanes ("0": one
+ * per CPU): every pair sent once, every row recorded once at its line. */
+static void pairs_once_each(struct it_ctx *c, const char *threads)
 {
-    struct it_ctx *c = *state;
     const char *in = it_path(c, "in.csv");
     write_pairs(in, N, "acct-scale");
 
     it_mock_start(c, "--threads", "4", NULL);
-    int rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0", "-c", "16", NULL);
+    int rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0", "-c", "16",
+                        "--threads", threads, NULL);
     IT_EXPECT_EXIT(c, rc, 0);
     it_mock_stop(c);
 
@@ -96,6 +98,15 @@ static void test_two_thousand_pairs_once_each(void **state)
     }
 }
 
+static void test_two_thousand_pairs_once_each(void **state) { pairs_once_each(*state, "0"); }
+
+/* 16 slots over 3 lanes (6, 5 and 5): uneven shares, results handed back from
+ * three threads at once. */
+static void test_two_thousand_pairs_over_three_lanes(void **state)
+{
+    pairs_once_each(*state, "3");
+}
+
 static void test_concurrency_is_a_ceiling(void **state)
 {
     struct it_ctx *c = *state;
@@ -110,7 +121,9 @@ static void test_concurrency_is_a_ceiling(void **state)
     write_csv(in, 3, cells, M + 1);
 
     it_mock_start(c, "--threads", "4", NULL);
-    int rc = it_grouprm(c, in, "-c", "4", "--account-rate", "0", "--token-rate", "0", NULL);
+    /* Three lanes hold the 4 slots (2, 1 and 1): the ceiling is the pool's, not a lane's. */
+    int rc = it_grouprm(c, in, "-c", "4", "--threads", "3", "--account-rate", "0", "--token-rate",
+                        "0", NULL);
     IT_EXPECT_EXIT(c, rc, 0);
     it_mock_stop(c);
 
@@ -167,6 +180,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_thousand_pairs_once_each, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_two_thousand_pairs_over_three_lanes, it_setup,
+                                        it_teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_is_a_ceiling, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_slow_first_row_does_not_block_others, it_setup,
                                         it_teardown),

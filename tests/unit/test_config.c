@@ -257,6 +257,28 @@ static void test_proxy_from_env_follows_libcurl_rules(void **state)
     expect_proxy("https://api.truto.one", empty, "", "");
 }
 
+/* --threads: explicit counts win; 0 (the default) follows the CPUs, 1 to 4. */
+static void test_threads(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_int_equal(c.threads, 0);
+    assert_int_equal(config_threads(&c, 0), 1);
+    assert_int_equal(config_threads(&c, 1), 1);
+    assert_int_equal(config_threads(&c, 2), 2);
+    assert_int_equal(config_threads(&c, 4), 4);
+    assert_int_equal(config_threads(&c, 64), 4);
+    assert_int_equal(parse(&c, err, NULL, 4, "--threads", "3", "in.csv"), 0);
+    assert_int_equal(config_threads(&c, 1), 3);
+    assert_int_equal(config_threads(&c, 64), 3);
+    assert_int_equal(parse(&c, err, NULL, 4, "--threads", "65", "in.csv"), -1);
+    assert_string_equal(err, "bad --threads '65': expected 0 (one per CPU) to 64");
+    assert_int_equal(parse(&c, err, NULL, 4, "--threads", "two", "in.csv"), -1);
+    assert_non_null(strstr(err, "bad --threads 'two'"));
+}
+
 static void test_check_resolve(void **state)
 {
     (void)state;
@@ -286,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_help_lists_exit_codes),
         cmocka_unit_test(test_proxy_from_env_follows_libcurl_rules),
         cmocka_unit_test(test_check_resolve),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
