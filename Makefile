@@ -2,11 +2,13 @@
 #
 #   make            build bin/grouprm and bin/truto-mock
 #   make demo       install what is missing, build, run grouprm on input/example.csv
-#   make test       install what is missing, build, run every suite twice (plain, then
-#                   under AddressSanitizer + UBSan); ends with "N passed, N failed"
+#   make test       install what is missing, build, run every suite three times (plain,
+#                   under AddressSanitizer + UBSan, under ThreadSanitizer); ends with
+#                   "N passed, N failed"
 #
 # BUILD and BIN pick where objects and binaries go, so a sanitizer build can live
-# beside the normal one (make SAN=1 BUILD=build/san BIN=build/san/bin).
+# beside the normal one (make SAN=1 BUILD=build/san BIN=build/san/bin; SAN=thread for
+# ThreadSanitizer).
 
 VERSION := 0.1.0
 CC      ?= cc
@@ -18,6 +20,9 @@ OPT      ?= -O2 -g
 CFLAGS_W := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DGROUPRM_VERSION='"$(VERSION)"'
 ifeq ($(SAN),1)
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+ifeq ($(SAN),thread)
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 endif
 CFLAGS_ALL = $(CFLAGS_W) $(OPT) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL = $(OPT) $(LDFLAGS)
@@ -89,13 +94,14 @@ deps:
 deps-test:
 	@scripts/setup-deps --test
 
-# The plain build and the sanitizer build are separate make runs so each gets
-# its own flags; scripts/run-tests runs both, then one scenario of the plain
-# build under valgrind, and prints the closing line.
+# The plain build and the sanitizer builds are separate make runs so each gets
+# its own flags; scripts/run-tests runs all three, then one scenario of the
+# plain build under valgrind, and prints the closing line.
 test: deps-test
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/san BIN=build/san/bin tests
-	@scripts/run-tests build:bin build/san:build/san/bin valgrind:bin
+	@$(MAKE) --no-print-directory SAN=thread BUILD=build/tsan BIN=build/tsan/bin tests
+	@scripts/run-tests build:bin build/san:build/san/bin build/tsan:build/tsan/bin valgrind:bin
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -39,7 +39,7 @@ static const char JOURNAL_HEADER[] =
 
 /* Variables handed on to children so sanitizer builds keep their settings. */
 static const char *const PASS_ENV[] = {
-    "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "LD_LIBRARY_PATH", NULL,
+    "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "LD_LIBRARY_PATH", NULL,
 };
 
 struct it_owned {
