@@ -262,10 +262,6 @@ struct proc {
     char *err;                /* its stderr once finished (test-owned) */
 };
 
-static const char *const PASS_ENV[] = {
-    "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "LD_LIBRARY_PATH", NULL,
-};
-
 /* Teardown of a process a failed assertion left running. */
 static void proc_release(void *p)
 {
@@ -331,10 +327,10 @@ static struct proc *start_grouprm(struct it_ctx *c, const char *tag, rlim_t fsiz
     const char *envp[8];
     size_t ne = 0;
     envp[ne++] = it_fmt(c, "TRUTO_API_TOKEN=%s", c->token);
-    for (size_t i = 0; PASS_ENV[i] != NULL; i++) {
-        const char *v = getenv(PASS_ENV[i]);
+    for (size_t i = 0; it_pass_env[i] != NULL; i++) {
+        const char *v = getenv(it_pass_env[i]);
         if (v != NULL) {
-            envp[ne++] = it_fmt(c, "%s=%s", PASS_ENV[i], v);
+            envp[ne++] = it_fmt(c, "%s=%s", it_pass_env[i], v);
         }
     }
     envp[ne] = NULL;
@@ -1024,6 +1020,12 @@ static void test_second_signal_abandons_requests_in_flight(void **state)
      * the server has answered none of them. */
     struct cond first = {.kind = COND_TEXT, .path = c->results, .text = ",quick-0,"};
     await(c, p, &first, "results line of the quick row");
+    /* The main loop and three lanes (a sanitizer may add a thread of its own). */
+    long threads = it_thread_count(p->pid);
+    if (threads < 4) {
+        fail_msg("grouprm --threads 3 runs %ld threads, want the main one and 3 lanes",
+                 threads);
+    }
     int64_t t_int = now_ms();
     proc_signal(p, SIGINT);
     struct cond said = {.kind = COND_TEXT, .path = p->err_path, .text = "interrupted"};

@@ -100,8 +100,9 @@ static void pairs_once_each(struct it_ctx *c, const char *threads)
 
 static void test_two_thousand_pairs_once_each(void **state) { pairs_once_each(*state, "0"); }
 
-/* 16 slots over 3 lanes (6, 5 and 5): uneven shares, results handed back from
- * three threads at once. */
+/* --threads 3: 16 slots over 3 lanes (6, 5 and 5), uneven shares handing
+ * results back at once. (That the lanes are really three threads is checked
+ * by it_crash's second-signal test, which can look at the live process.) */
 static void test_two_thousand_pairs_over_three_lanes(void **state)
 {
     pairs_once_each(*state, "3");

@@ -7,6 +7,7 @@
 #include "ithelp.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -37,10 +38,28 @@ static const char JOURNAL_HEADER[] =
     "seq\tt_ms\tmethod\tpath\taccount\tgroup_id\tuser_id\tidempotency_key\tstatus\treplay"
     "\tuser_agent\tauth\tquery\tremote_data";
 
-/* Variables handed on to children so sanitizer builds keep their settings. */
-static const char *const PASS_ENV[] = {
+const char *const it_pass_env[] = {
     "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "LD_LIBRARY_PATH", NULL,
 };
+
+long it_thread_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        return -1;
+    }
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.') {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
 
 struct it_owned {
     void *p;
@@ -315,10 +334,10 @@ static size_t child_env(struct it_ctx *c, char **env, size_t cap, int for_groupr
             env[n++] = c->env[i];
         }
     }
-    for (size_t i = 0; PASS_ENV[i] != NULL && n + 1 < cap; i++) {
-        const char *v = getenv(PASS_ENV[i]);
+    for (size_t i = 0; it_pass_env[i] != NULL && n + 1 < cap; i++) {
+        const char *v = getenv(it_pass_env[i]);
         if (v != NULL) {
-            env[n++] = it_fmt(c, "%s=%s", PASS_ENV[i], v);
+            env[n++] = it_fmt(c, "%s=%s", it_pass_env[i], v);
         }
     }
     env[n] = NULL;

@@ -77,6 +77,13 @@ void *it_own(struct it_ctx *c, void *p, void (*fn)(void *));
 /* Test-owned copies and formatting. */
 char *it_strdup(struct it_ctx *c, const char *s);
 char *it_fmt(struct it_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Environment variables handed on to every child (NULL-terminated), so sanitizer
+ * builds keep their settings. */
+extern const char *const it_pass_env[];
+
+/* How many threads process pid has now (its /proc/PID/task entries), or -1. */
+long it_thread_count(pid_t pid);
 /* Absolute path of name inside the test's directory (test-owned string). */
 const char *it_path(struct it_ctx *c, const char *name);
 
