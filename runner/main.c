@@ -46,8 +46,11 @@ static void on_signal(uv_signal_t *h, int signum)
 static void on_finished(void *ctx)
 {
     struct app *app = ctx;
-    uv_close((uv_handle_t *)&app->sigint, NULL);
-    uv_close((uv_handle_t *)&app->sigterm, NULL);
+    /* The signal handles stay open (unreferenced, so the loop can end) until the
+     * results are synced: closing them puts back the default action, and a second
+     * Ctrl-C would then kill the run before its last lines reach the file. */
+    uv_unref((uv_handle_t *)&app->sigint);
+    uv_unref((uv_handle_t *)&app->sigterm);
     sched_close(app->sched);
 }
 
@@ -383,7 +386,11 @@ static int run(const struct config *cfg)
         goto out;
     }
 
-    uv_loop_init(&app.loop);
+    int uerr = uv_loop_init(&app.loop);
+    if (uerr != 0) {
+        log_error("cannot start the event loop: %s", uv_strerror(uerr));
+        goto out;
+    }
     struct stat st;
     int fd = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? fileno(fp) : -1;
     app.sched = sched_new(&app.loop, cfg, name, in, fd, token, on_finished, &app, err,
@@ -446,6 +453,9 @@ static int run(const struct config *cfg)
         (counts->by_status[ST_FAILED] || counts->by_status[ST_NOT_ATTEMPTED] ||
          counts->by_status[ST_INTERRUPTED]))
         log_info("rows to run again are in '%s'", cfg->retry_log);
+    uv_close((uv_handle_t *)&app.sigint, NULL);
+    uv_close((uv_handle_t *)&app.sigterm, NULL);
+    uv_run(&app.loop, UV_RUN_DEFAULT);
     sched_free(app.sched);
     if (uv_loop_close(&app.loop) != 0)
         log_warn("event loop closed with handles still open");
