@@ -555,21 +555,23 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     return bad ? -1 : 0;
 }
 
-/* A lane's loop, multi handle and handles; its thread is started later. */
+/* A lane's loop, multi handle and handles; its thread is started later.
+ * Returns 0 or a libuv error code. */
 static int lane_init(struct http *h, struct lane *l, unsigned idx)
 {
     l->http = h;
     l->idx = idx;
-    if (uv_loop_init(&l->loop) != 0)
-        return -1;
-    if (uv_mutex_init(&l->mu) != 0) {
+    int e = uv_loop_init(&l->loop);
+    if (e != 0)
+        return e;  /* EMFILE, typically: a loop needs descriptors of its own */
+    if ((e = uv_mutex_init(&l->mu)) != 0) {
         uv_loop_close(&l->loop);
-        return -1;
+        return e;
     }
     if (!(l->multi = curl_multi_init())) {
         uv_mutex_destroy(&l->mu);
         uv_loop_close(&l->loop);
-        return -1;
+        return UV_ENOMEM;
     }
     unsigned share = (h->n - idx + h->nlanes - 1) / h->nlanes;
     /* libcurl's default cache holds 4 connections per transfer *currently
@@ -666,9 +668,16 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
             goto oom;
         h->resolve = l;
     }
-    for (; lanes_ready < h->nlanes; lanes_ready++)
-        if (lane_init(h, &h->lanes[lanes_ready], lanes_ready) != 0)
+    for (; lanes_ready < h->nlanes; lanes_ready++) {
+        int e = lane_init(h, &h->lanes[lanes_ready], lanes_ready);
+        if (e == UV_ENOMEM)
             goto oom;
+        if (e != 0) {
+            snprintf(err, errlen, "cannot set up HTTP: cannot start an event loop for its "
+                                  "threads: %s", uv_strerror(e));
+            goto fail;
+        }
+    }
     for (unsigned i = 0; i < h->n; i++) {
         h->pool[i].lane = &h->lanes[i % h->nlanes];
         if (setup_transfer(h, &h->pool[i], o, auth, ua) != 0)
@@ -692,7 +701,11 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
     return h;
 oom:
     snprintf(err, errlen, "cannot set up HTTP: out of memory");
-    free(auth);
+fail:
+    if (auth) {
+        memset(auth, 0, alen);  /* it holds the token */
+        free(auth);
+    }
     http_release(h, lanes_ready);
     free(h);
     return NULL;
