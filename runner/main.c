@@ -456,6 +456,10 @@ static int run(const struct config *cfg)
     uv_close((uv_handle_t *)&app.sigint, NULL);
     uv_close((uv_handle_t *)&app.sigterm, NULL);
     uv_run(&app.loop, UV_RUN_DEFAULT);
+    /* Everything is recorded and reported; what is left is freeing memory. A
+     * signal now would only turn the exit status into "killed". */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     sched_free(app.sched);
     if (uv_loop_close(&app.loop) != 0)
         log_warn("event loop closed with handles still open");
