@@ -395,13 +395,24 @@ static size_t on_body(char *b, size_t size, size_t n, void *ud)
     for (struct transfer *t = (l)->http->pool + (l)->idx;                           \
          t < (l)->http->pool + (l)->http->n; t += (l)->http->nlanes)
 
-static void close_lane_handles(struct lane *l)
+/* Takes every transfer in flight out of the multi handle, onto the done list
+ * marked aborted. */
+static void abort_in_flight(struct lane *l)
 {
     FOR_LANE_TRANSFERS(l, t) {
-        if (t->in_multi)
-            curl_multi_remove_handle(l->multi, t->easy);
+        if (!t->in_multi)
+            continue;
+        curl_multi_remove_handle(l->multi, t->easy);
         t->in_multi = 0;
+        t->aborted = 1;
+        tlist_push(&l->done, t);
+        arm_turn(l);
     }
+}
+
+static void close_lane_handles(struct lane *l)
+{
+    abort_in_flight(l);  /* the done list is never handed back: the caller is leaving */
     curl_multi_cleanup(l->multi);  /* closes its connections through on_close_socket */
     l->multi = NULL;
     FOR_LANE_TRANSFERS(l, t) {
@@ -444,17 +455,8 @@ static void on_wake(uv_async_t *a)
             arm_turn(l);
         }
     }
-    if (abort) {
-        FOR_LANE_TRANSFERS(l, t) {
-            if (!t->in_multi)
-                continue;
-            curl_multi_remove_handle(l->multi, t->easy);
-            t->in_multi = 0;
-            t->aborted = 1;
-            tlist_push(&l->done, t);
-            arm_turn(l);
-        }
-    }
+    if (abort)
+        abort_in_flight(l);
 }
 
 static void lane_run(void *arg)
@@ -621,9 +623,7 @@ static void http_release(struct http *h, unsigned lanes_ready)
     for (unsigned i = 0; i < lanes_ready; i++)
         lane_end(&h->lanes[i]);
     for (unsigned i = 0; h->pool && i < h->n; i++) {
-        struct transfer *t = &h->pool[i];
-        if (t->easy)  /* only when its lane was never set up */
-            curl_easy_cleanup(t->easy);
+        struct transfer *t = &h->pool[i];  /* its easy handle went with its lane */
         curl_url_cleanup(t->url_handle);
         curl_slist_free_all(t->headers);
         buf_free(&t->url);
