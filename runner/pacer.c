@@ -1,0 +1,349 @@
+/* pacer.c: see pacer.h. */
+#include "pacer.h"
+
+#include <math.h>
+
+#define BETA 0.7           /* a cut keeps this share of the rate the server took */
+#define SPAN_MS 1000       /* the first cut measures sends over this span */
+#define SHORT_MS 200       /* later cuts, and "under its rate", over at least this */
+#define HOLD_MS 1000       /* no second cut this soon after one ... */
+#define QUIET_MS 250       /* the pause when everything after a cut is refused */
+#define HOLD_BREAK 8       /* ... unless this many sends since it were refused, most of them */
+#define CUBIC_K_S 1.5      /* seconds from a cut back to the rate that was refused */
+#define RAMP_MIN_MS 100    /* the ramp doubles every round trip, at least this long */
+#define MIN_RATE 0.1       /* requests per second: never slower than this */
+#define MAX_RATE 1e6
+#define UNDER_RATE 0.5     /* "well under its rate": sending below this share of it */
+#define LITTLE_HEADROOM 1.5
+#define LATENCY_PRIOR_MS 1000.0  /* before the first answer */
+#define CWND_START 4.0
+#define CONC_PROBE 20      /* round trips of accepted answers before probing one more */
+#define CONC_MIN 3         /* refused with fewer in flight: never a concurrency cap */
+#define MEASURE_ACCEPTS 8  /* a rate is measured over a span that holds this many */
+#define MEASURE_MAX_MS 3000
+
+static double fmin2(double a, double b) { return a < b ? a : b; }
+static double fmax2(double a, double b) { return a > b ? a : b; }
+
+int pacer_init(struct pacer *p, const struct pacer_limits *l, mono_ms now)
+{
+    *p = (struct pacer){0};
+    if (window_init(&p->win, l->n, l->dur_ms + l->margin_ms) != 0)
+        return -1;
+    window_set_pacing(&p->win, 1);
+    p->ceiling_rate = l->n ? (double)l->n * 1000.0 / (double)l->dur_ms : 0.0;
+    p->max_inflight = l->max_inflight;
+    p->learn = l->learn;
+    p->mode = PACE_FREE;
+    p->epoch = now;
+    p->first_send = PACER_NEVER;
+    p->next_ms = (double)now;
+    p->hist_at = now;
+    p->hist_n = 1;
+    p->cwnd = CWND_START;
+    return 0;
+}
+
+void pacer_free(struct pacer *p) { window_free(&p->win); }
+
+/* ---- the learned rate ---------------------------------------------------- */
+
+/* The learned rate at time t >= epoch; 0 when none. */
+static double learned_at(const struct pacer *p, mono_ms t)
+{
+    double dt = t > p->epoch ? (double)(t - p->epoch) : 0.0, r;
+    switch (p->mode) {
+    case PACE_FREE:
+        return 0.0;
+    case PACE_STATED:
+        return p->stated;
+    case PACE_RAMP:
+        r = p->r0 * exp2(fmin2(dt / fmax2(RAMP_MIN_MS, p->srtt), 40.0));
+        break;
+    case PACE_CUBIC:
+    default: {
+        /* W(t) = w_max + C (t - K)^3 with W(0) = r0 = BETA w_max: C follows from
+         * K, so recovery takes CUBIC_K_S whatever the scale of the rate. */
+        double c = p->w_max * (1.0 - BETA) / (CUBIC_K_S * CUBIC_K_S * CUBIC_K_S);
+        double x = dt / 1000.0 - CUBIC_K_S;
+        r = p->w_max + c * x * x * x;
+        break;
+    }
+    }
+    if (p->stated > 0)
+        r = fmin2(r, p->stated);
+    return fmin2(fmax2(r, MIN_RATE), MAX_RATE);
+}
+
+double pacer_rate(const struct pacer *p, mono_ms now) { return learned_at(p, now); }
+
+double pacer_bound(const struct pacer *p, mono_ms now)
+{
+    double r = learned_at(p, now);
+    if (p->ceiling_rate > 0 && (r == 0 || p->ceiling_rate < r))
+        r = p->ceiling_rate;
+    return r;
+}
+
+/* ---- history of sends, for rates over a span ---------------------------- */
+
+static void hist_advance(struct pacer *p, mono_ms now)
+{
+    if (now < p->hist_at + PACER_SLOT_MS)
+        return;
+    if (now - p->hist_at >= (mono_ms)PACER_SLOTS * PACER_SLOT_MS) {
+        /* Idle for longer than the history holds: nothing happened since. */
+        p->hist_at = now;
+        p->hist_head = 0;
+        p->hist_n = 1;
+        p->sends_hist[0] = p->sends;
+        p->accepts_hist[0] = p->accepts;
+        return;
+    }
+    while (now >= p->hist_at + PACER_SLOT_MS) {
+        p->hist_at += PACER_SLOT_MS;
+        p->hist_head = (p->hist_head + 1) % PACER_SLOTS;
+        p->sends_hist[p->hist_head] = p->sends;
+        p->accepts_hist[p->hist_head] = p->accepts;
+        if (p->hist_n < PACER_SLOTS)
+            p->hist_n++;
+    }
+}
+
+/* Events per second over the last span_ms (whole slots) of one history: sends
+ * (refused ones included) or accepted answers. Before a whole span has passed,
+ * the events so far still count over span_ms: a burst at the start is not a
+ * rate. */
+static double sent_rate(const struct pacer *p, const unsigned long *hist, mono_ms span_ms)
+{
+    unsigned long now_count = hist == p->sends_hist ? p->sends : p->accepts;
+    unsigned back = (unsigned)((span_ms + PACER_SLOT_MS - 1) / PACER_SLOT_MS);
+    if (back >= PACER_SLOTS)
+        back = PACER_SLOTS - 1;
+    unsigned long base;
+    if (back >= p->hist_n)
+        base = hist[(p->hist_head + PACER_SLOTS - (p->hist_n - 1)) % PACER_SLOTS];
+    else
+        base = hist[(p->hist_head + PACER_SLOTS - back) % PACER_SLOTS];
+    double span = (double)back * PACER_SLOT_MS;
+    if (span < PACER_SLOT_MS)
+        span = PACER_SLOT_MS;
+    return (double)(now_count - base) * 1000.0 / span;
+}
+
+/* ---- concurrency --------------------------------------------------------- */
+
+unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
+{
+    double cap = p->max_inflight ? (double)p->max_inflight : 1e9;
+    if (p->conc_cap && p->conc_cap < cap)
+        cap = p->conc_cap;
+    if (p->learn) {
+        double r = pacer_bound(p, now);
+        if (r > 0) {
+            double lat = p->srtt > 0 ? p->srtt + 2.0 * p->rttvar : LATENCY_PRIOR_MS;
+            cap = fmin2(cap, ceil(r * lat / 1000.0 * LITTLE_HEADROOM) + 2.0);
+        }
+        /* Until the server has pushed back once, a slow start: doubling each
+         * round trip, so a burst it refuses is small, and a fast server is
+         * reached within a few round trips. */
+        if (p->mode == PACE_FREE)
+            cap = fmin2(cap, floor(p->cwnd));
+    }
+    return cap < 1 ? 1u : (unsigned)cap;
+}
+
+/* ---- the scheduler's questions and reports ------------------------------- */
+
+mono_ms pacer_next(const struct pacer *p, mono_ms now)
+{
+    if (p->inflight >= pacer_inflight_cap(p, now))
+        return PACER_NEVER;
+    mono_ms t = window_next_free(&p->win, now);
+    if (p->paused_until > t)
+        t = p->paused_until;
+    if (p->mode != PACE_FREE && p->next_ms > (double)t)
+        t = (mono_ms)p->next_ms;
+    return t;
+}
+
+void pacer_sent(struct pacer *p, mono_ms now)
+{
+    hist_advance(p, now);
+    window_record(&p->win, now);
+    p->inflight++;
+    p->sends++;
+    p->sent_since_cut++;
+    if (p->first_send == PACER_NEVER)
+        p->first_send = now;
+    double r = learned_at(p, now);
+    if (r > 0) {
+        if (p->next_ms < (double)now)
+            p->next_ms = (double)now;
+        p->next_ms += 1000.0 / r;
+    }
+}
+
+void pacer_pause(struct pacer *p, mono_ms until)
+{
+    if (until > p->paused_until)
+        p->paused_until = until;
+}
+
+static void latency_sample(struct pacer *p, double ms)
+{
+    if (p->srtt == 0) {
+        p->srtt = ms > 0 ? ms : 0.001;
+        p->rttvar = ms / 2.0;
+        return;
+    }
+    double err = ms - p->srtt;
+    p->srtt += err / 8.0;
+    p->rttvar += (fabs(err) - p->rttvar) / 4.0;
+}
+
+/* The rate the server took lately: answers accepted over a span long enough
+ * to hold a few of them at rate r (at least SHORT_MS and two round trips). */
+static mono_ms measure_span(const struct pacer *p, double r)
+{
+    double span = r > 0 ? MEASURE_ACCEPTS * 1000.0 / r : (double)SPAN_MS;
+    span = fmax2(span, fmax2((double)SPAN_MS, 2.0 * p->srtt));
+    return (mono_ms)fmin2(span, (double)MEASURE_MAX_MS);
+}
+
+/* A refusal that a rate cut answers. The new rate comes from what the server
+ * accepted lately, never from a count of one burst; but one cut never goes
+ * below half the rate in force (times BETA), so a moment in which nothing was
+ * accepted cannot throw the rate to the floor. Cuts that follow each other
+ * closely (see refused()) bring a rate far too high down quickly. */
+static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
+{
+    if (p->mode == PACE_FREE) {
+        /* The first refusal: what was accepted over the last whole second is
+         * all that is known, and a burst at the start makes that a count, not
+         * a rate. Start from it and double each round trip until the next
+         * refusal, which will tell more. */
+        double acc1 = sent_rate(p, p->accepts_hist, SPAN_MS);
+        double ceil_r = p->ceiling_rate > 0 ? p->ceiling_rate : MAX_RATE;
+        p->r0 = fmax2(BETA * fmin2(acc1, ceil_r), MIN_RATE);
+        p->w_max = 0;
+        p->mode = PACE_RAMP;
+    } else {
+        double at_send = pacer_bound(p, o->sent_at);
+        double acc = sent_rate(p, p->accepts_hist, measure_span(p, at_send));
+        double base = fmax2(fmin2(fmax2(acc, 0.5 * at_send), at_send), MIN_RATE);
+        p->r0 = BETA * base;
+        p->w_max = fmax2(fmin2(acc, at_send), p->r0);
+        p->mode = PACE_CUBIC;
+    }
+    if (p->stated > 0 && p->r0 > p->stated)
+        p->r0 = BETA * p->stated;
+    p->epoch = now;
+    p->cuts++;
+    p->refused_since_cut = 0;
+    p->sent_since_cut = 0;
+    p->accepted_since_cut = 0;
+    /* Sends already spaced by the old rate stay spaced; the next by the new. */
+    if (p->next_ms > (double)now + 1000.0 / p->r0)
+        p->next_ms = (double)now + 1000.0 / p->r0;
+}
+
+static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
+{
+    if (o->retry_after_s >= 0)
+        pacer_pause(p, now + (mono_ms)(o->retry_after_s * 1000.0));
+    if (!p->learn)
+        return;
+    if (p->cuts && o->sent_at <= p->epoch)
+        return;  /* in flight at the last cut: part of the same overshoot */
+    p->refused_since_cut++;
+    double bound = pacer_bound(p, o->sent_at);
+    /* Under its rate and refused without being told to wait, at a count in
+     * flight above what it has been refused at before: the server caps
+     * requests in flight. Lower that cap, not the rate. */
+    if (o->retry_after_s < 0 && p->mode != PACE_FREE && bound > 0 &&
+        o->inflight_at_send >= CONC_MIN && (!p->conc_cap || o->inflight_at_send > p->conc_cap) &&
+        sent_rate(p, p->sends_hist, measure_span(p, bound)) < UNDER_RATE * bound) {
+        p->conc_cap = o->inflight_at_send - 1;
+        p->conc_cuts++;
+        p->conc_quiet = 0;
+        return;
+    }
+    /* The server may still remember the overshoot (a counter that counts
+     * refused requests too, a window that is spent): hold. Only a server that
+     * still accepts some, but refuses most, of what came after the cut is
+     * being sent far too much. */
+    if (p->mode == PACE_CUBIC && o->sent_at < p->epoch + HOLD_MS) {
+        if (p->refused_since_cut < HOLD_BREAK || 2 * p->refused_since_cut <= p->sent_since_cut)
+            return;
+        if (p->accepted_since_cut == 0) {
+            /* Everything since the cut refused: a counter that counts refused
+             * requests too, still over. More requests only keep it there; a
+             * pause lets it fall. */
+            if (p->paused_until < now)
+                pacer_pause(p, now + QUIET_MS);
+            return;
+        }
+    }
+    cut_rate(p, o, now);
+}
+
+void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
+{
+    hist_advance(p, now);
+    if (p->inflight)
+        p->inflight--;
+    switch (o->result) {
+    case PACER_ACCEPTED:
+        p->accepts++;
+        if (o->sent_at > p->epoch)
+            p->accepted_since_cut++;
+        latency_sample(p, (double)(now >= o->sent_at ? now - o->sent_at : 0));
+        if (p->mode == PACE_FREE) {
+            p->cwnd += 1.0;
+            if (p->cwnd > 1e6)
+                p->cwnd = 1e6;
+        }
+        if (p->conc_cap && ++p->conc_quiet >= (unsigned long)CONC_PROBE * p->conc_cap) {
+            p->conc_cap++;
+            p->conc_quiet = 0;
+        }
+        break;
+    case PACER_REFUSED:
+        refused(p, o, now);
+        break;
+    case PACER_FAILED:
+        break;
+    }
+}
+
+void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)
+{
+    if (!p->learn || limit <= 0 || window_s <= 0)
+        return;
+    double r = limit / window_s;
+    if (p->ceiling_rate > 0 && r >= p->ceiling_rate)
+        return;  /* the ceiling already holds sends below it */
+    if (p->stated > 0 && fabs(r - p->stated) < 1e-9)
+        return;
+    p->stated = r;
+    if (p->mode == PACE_FREE || learned_at(p, now) > r) {
+        p->mode = PACE_STATED;
+        p->epoch = now;
+    }
+}
+
+void pacer_reset_hint(struct pacer *p, double reset_s, mono_ms now)
+{
+    mono_ms until = now + (mono_ms)(reset_s * 1000.0);
+    /* Reset times come in whole seconds, rounded up. When our own window or
+     * rate already holds this account back until about then, the server
+     * agrees with us and a pause would only waste the rest of the window. Only
+     * a server that counts sends we did not make needs the pause. */
+    mono_ms held = window_next_free(&p->win, now);
+    if (p->mode != PACE_FREE && p->next_ms > (double)held)
+        held = (mono_ms)p->next_ms;
+    if (held + 1000 >= until)
+        return;
+    pacer_pause(p, until);
+}

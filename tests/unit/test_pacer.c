@@ -1,0 +1,301 @@
+/* test_pacer.c: the pacing controller's rules, one at a time, on a fake clock.
+ * The controller's behaviour over whole runs against modelled servers is in
+ * test_pacer_sim.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "pacer.h"
+
+static void init(struct pacer *p, unsigned n, mono_ms dur, unsigned max_inflight, int learn)
+{
+    struct pacer_limits l = {.n = n, .dur_ms = dur, .max_inflight = max_inflight,
+                             .learn = learn};
+    assert_int_equal(pacer_init(p, &l, 0), 0);
+}
+
+static void accept_at(struct pacer *p, mono_ms sent, mono_ms now)
+{
+    struct pacer_outcome o = {.result = PACER_ACCEPTED, .sent_at = sent,
+                              .inflight_at_send = p->inflight, .retry_after_s = -1};
+    pacer_done(p, &o, now);
+}
+
+static void refuse_at(struct pacer *p, mono_ms sent, unsigned inflight, double ra, mono_ms now)
+{
+    struct pacer_outcome o = {.result = PACER_REFUSED, .sent_at = sent,
+                              .inflight_at_send = inflight, .retry_after_s = ra};
+    pacer_done(p, &o, now);
+}
+
+/* Sends whenever allowed from t0 to t1, each answered (accepted) lat ms later. */
+static unsigned run_accepting(struct pacer *p, mono_ms t0, mono_ms t1, mono_ms lat)
+{
+    unsigned sent = 0;
+    mono_ms pending[4096];
+    size_t np = 0;
+    for (mono_ms t = t0; t < t1; t++) {
+        size_t k = 0;
+        for (size_t i = 0; i < np; i++) {
+            if (pending[i] + lat <= t)
+                accept_at(p, pending[i], t);
+            else
+                pending[k++] = pending[i];
+        }
+        np = k;
+        while (pacer_next(p, t) == t && np < 4096) {
+            pacer_sent(p, t);
+            pending[np++] = t;
+            sent++;
+        }
+    }
+    for (size_t i = 0; i < np; i++)
+        accept_at(p, pending[i], t1 + lat);
+    return sent;
+}
+
+/* The configured ceiling is a sliding window that is never exceeded. */
+static void test_ceiling_is_a_sliding_window(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 5, 1000, 0, 1);
+    mono_ms sends[64];
+    unsigned n = 0;
+    for (mono_ms t = 0; t < 3000 && n < 64; t++)
+        while (pacer_next(&p, t) == t && n < 64) {
+            pacer_sent(&p, t);
+            sends[n++] = t;
+            accept_at(&p, t, t);
+        }
+    assert_true(n >= 14);
+    for (unsigned i = 5; i < n; i++)
+        assert_true(sends[i] - sends[i - 5] >= 1000);
+    pacer_free(&p);
+}
+
+/* Nothing is learned before a refusal: no rate, and a slow start in flight. */
+static void test_slow_start_before_any_refusal(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    assert_true(pacer_rate(&p, 0) == 0);
+    assert_int_equal(pacer_inflight_cap(&p, 0), 4);
+    for (int i = 0; i < 4; i++)
+        pacer_sent(&p, 0);
+    assert_true(pacer_next(&p, 0) == PACER_NEVER);
+    accept_at(&p, 0, 1);
+    accept_at(&p, 0, 1);
+    /* Each accepted answer lets one more go: doubling each round trip. */
+    assert_int_equal(pacer_inflight_cap(&p, 1), 6);
+    assert_int_equal(pacer_next(&p, 1), 1);
+    pacer_free(&p);
+}
+
+/* The first refusal starts a learned rate from what was accepted over a whole
+ * second (a burst at the start is a count, not a rate), then doubles each
+ * round trip (at least 100 ms). */
+static void test_first_refusal_ramps_from_what_was_accepted(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    for (int i = 0; i < 20; i++) {
+        pacer_sent(&p, 0);
+        accept_at(&p, 0, 0);
+    }
+    pacer_sent(&p, 1);
+    refuse_at(&p, 1, 1, -1, 2);
+    double r = pacer_rate(&p, 2);
+    assert_true(fabs(r - 0.7 * 20) < 1e-6);
+    assert_true(fabs(pacer_rate(&p, 102) - 2 * r) < 1e-6);
+    assert_true(fabs(pacer_rate(&p, 302) - 8 * r) < 1e-6);
+    /* The sends now keep to it: about 1/r apart. */
+    pacer_sent(&p, 2);
+    assert_true(pacer_next(&p, 2) >= 2 + (mono_ms)(1000 / r) - 1);
+    pacer_free(&p);
+}
+
+/* Requests in flight when a cut came are part of the same overshoot. */
+static void test_one_cut_per_round_trip(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    for (int i = 0; i < 10; i++) {
+        pacer_sent(&p, 0);
+        accept_at(&p, 0, 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pacer_sent(&p, 5);
+    refuse_at(&p, 5, 8, -1, 6);
+    double r = pacer_rate(&p, 6);
+    unsigned long cuts = p.cuts;
+    for (int i = 0; i < 7; i++)
+        refuse_at(&p, 5, 8, -1, 6);
+    assert_int_equal(p.cuts, cuts);
+    assert_true(fabs(pacer_rate(&p, 6) - r) < 1e-9);
+    pacer_free(&p);
+}
+
+/* Between cuts the rate grows back as a cubic: from BETA times the rate that
+ * was refused, back to it after K (1.5 s), beyond it after. */
+static void test_cubic_recovery(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 200, 1000, 0, 1);
+    /* A steady 200/s for two seconds, then a refusal: the first cut ramps. */
+    run_accepting(&p, 0, 2000, 1);
+    pacer_sent(&p, 2000);
+    refuse_at(&p, 2000, 1, -1, 2001);
+    assert_int_equal(p.mode, PACE_RAMP);
+    /* Then a refusal after the ramp went past it: a cubic cut. */
+    run_accepting(&p, 2001, 4000, 1);
+    double before = pacer_rate(&p, 4000);
+    pacer_sent(&p, 4000);
+    refuse_at(&p, 4000, 1, -1, 4001);
+    assert_int_equal(p.mode, PACE_CUBIC);
+    double w = p.w_max, r0 = pacer_rate(&p, 4001);
+    assert_true(r0 <= 0.7 * before + 1e-6);
+    assert_true(fabs(r0 - 0.7 * (r0 / 0.7)) < 1e-9);
+    assert_true(fabs(pacer_rate(&p, 4001 + 1500) - w) < 1e-6);
+    assert_true(pacer_rate(&p, 4001 + 750) > r0);
+    assert_true(pacer_rate(&p, 4001 + 750) < w);
+    assert_true(pacer_rate(&p, 4001 + 2500) > w);
+    pacer_free(&p);
+}
+
+/* Retry-After on a refusal pauses; nothing else in the answer does. */
+static void test_retry_after_on_refusal_pauses(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 0);
+    pacer_sent(&p, 100);
+    refuse_at(&p, 100, 1, 2.5, 110);
+    assert_int_equal(pacer_next(&p, 110), 2610);
+    assert_int_equal(pacer_next(&p, 2610), 2610);
+    /* Without learning (the token's pacer) a refusal changes no rate. */
+    assert_true(pacer_rate(&p, 3000) == 0);
+    pacer_free(&p);
+}
+
+/* Refused while sending well under its rate, with no Retry-After: a cap on
+ * requests in flight. The cap comes down, the rate does not. */
+static void test_refusal_under_the_rate_lowers_concurrency(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 100, 1000, 0, 1);
+    /* Learn a rate first (a cut), then go slowly: 10 in flight, 500 ms each. */
+    run_accepting(&p, 0, 1500, 1);
+    pacer_sent(&p, 1500);
+    refuse_at(&p, 1500, 1, -1, 1501);
+    double r = pacer_rate(&p, 1501);
+    assert_true(r > 0);
+    mono_ms t = 3500;  /* quiet since: now well under the rate */
+    for (int i = 0; i < 10; i++)
+        pacer_sent(&p, t);
+    refuse_at(&p, t, 10, -1, t + 1);
+    assert_int_equal(p.conc_cap, 9);
+    assert_true(pacer_inflight_cap(&p, t + 1) <= 9);
+    assert_true(fabs(pacer_rate(&p, t + 1) - pacer_rate(&p, t + 1)) < 1e-9);
+    assert_int_equal(p.cuts, 1);
+    /* A refusal at fewer than three in flight is never taken for a cap. */
+    struct pacer q;
+    init(&q, 100, 1000, 0, 1);
+    run_accepting(&q, 0, 1500, 1);
+    pacer_sent(&q, 1500);
+    refuse_at(&q, 1500, 1, -1, 1501);
+    pacer_sent(&q, 3500);
+    refuse_at(&q, 3500, 2, -1, 3501);
+    assert_int_equal(q.conc_cap, 0);
+    pacer_free(&p);
+    pacer_free(&q);
+}
+
+/* In flight follows Little's law: enough for the rate at the latency seen. */
+static void test_inflight_follows_latency(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 50, 1000, 0, 1);
+    /* Leave the slow start: one refusal. */
+    pacer_sent(&p, 0);
+    refuse_at(&p, 0, 1, -1, 1);
+    for (int i = 0; i < 40; i++) {
+        pacer_sent(&p, 10);
+        accept_at(&p, 10, 1010);  /* one second each */
+    }
+    double r = pacer_bound(&p, 1010);
+    unsigned want = (unsigned)ceil(r * (p.srtt + 2 * p.rttvar) / 1000.0 * 1.5) + 2;
+    assert_int_equal(pacer_inflight_cap(&p, 1010), want);
+    assert_true(want >= (unsigned)(r * 1.0));
+    /* A hard cap wins. */
+    struct pacer q;
+    init(&q, 50, 1000, 3, 1);
+    assert_int_equal(pacer_inflight_cap(&q, 0), 3);
+    for (int i = 0; i < 3; i++)
+        pacer_sent(&q, 0);
+    assert_true(pacer_next(&q, 0) == PACER_NEVER);
+    pacer_free(&p);
+    pacer_free(&q);
+}
+
+/* A limit the server states is taken as the rate, and never probed beyond. */
+static void test_stated_limit(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    pacer_stated(&p, 100, 10, 0);
+    assert_true(fabs(pacer_rate(&p, 0) - 10) < 1e-9);
+    assert_true(fabs(pacer_rate(&p, 60000) - 10) < 1e-9);
+    /* One above the ceiling changes nothing: the ceiling holds already. */
+    struct pacer q;
+    init(&q, 5, 1000, 0, 1);
+    pacer_stated(&q, 100, 1, 0);
+    assert_true(pacer_rate(&q, 0) == 0);
+    pacer_free(&p);
+    pacer_free(&q);
+}
+
+/* "0 remaining, resets in S" pauses only when our own limits do not already
+ * hold sends back about that long. */
+static void test_reset_hint(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 2, 1000, 0, 1);
+    pacer_sent(&p, 0);
+    pacer_sent(&p, 0);
+    pacer_reset_hint(&p, 1, 0);  /* our window is shut until about then */
+    assert_true(p.paused_until == 0);
+    pacer_reset_hint(&p, 5, 0);  /* the server counts sends we did not make */
+    assert_int_equal(p.paused_until, 5000);
+    assert_int_equal(pacer_next(&p, 1500), 5000);
+    pacer_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ceiling_is_a_sliding_window),
+        cmocka_unit_test(test_slow_start_before_any_refusal),
+        cmocka_unit_test(test_first_refusal_ramps_from_what_was_accepted),
+        cmocka_unit_test(test_one_cut_per_round_trip),
+        cmocka_unit_test(test_cubic_recovery),
+        cmocka_unit_test(test_retry_after_on_refusal_pauses),
+        cmocka_unit_test(test_refusal_under_the_rate_lowers_concurrency),
+        cmocka_unit_test(test_inflight_follows_latency),
+        cmocka_unit_test(test_stated_limit),
+        cmocka_unit_test(test_reset_hint),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
