@@ -1,0 +1,127 @@
+/* sched_int.h: private to the scheduler's files (scheduler.c and the files it
+ * was split into); nothing else includes it. The public face is scheduler.h.
+ *
+ * It holds the state they share: a row's job, an account, a run of the input
+ * found by the plan pass, and the scheduler itself, plus the functions one of
+ * these files offers the others, grouped by the file that defines them. Each
+ * file's own opening comment says what it owns. */
+#ifndef GROUPRM_SCHED_INT_H
+#define GROUPRM_SCHED_INT_H
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "csvin.h"
+#include "pairset.h"
+#include "ratelimit.h"
+#include "request.h"
+#include "scheduler.h"
+#include "sha256.h"
+
+struct account;
+
+/* A stretch of the input whose rows all belong to one account (invalid rows
+ * inside it included), found by the plan pass. */
+struct run {
+    off_t offset;              /* where its first row starts */
+    unsigned long line;        /* that row's line */
+    unsigned long rows;        /* rows in it */
+};
+
+struct job {
+    struct job *next;          /* link in its account's queue */
+    struct account *acct;
+    unsigned long line;
+    unsigned attempts;
+    mono_ms due;               /* backing off: may go again at this time */
+    long last_http;            /* of the latest attempt, 0 if none */
+    const char *last_reason;   /* of the latest retried attempt */
+    size_t group_len, user_len;
+    size_t cap;                /* bytes data[] can hold */
+    char *remote_data;         /* NULL: {} */
+    char *group, *user;        /* point into data[] */
+    char data[];
+};
+
+struct account {
+    char *id;
+    size_t id_len;
+    struct window win;
+    struct adapt adapt;        /* lowers win's limit when the server pushes back */
+    struct job *head, *tail;   /* queued, in input order (retries go first) */
+    unsigned long queued;
+    mono_ms paused_until;      /* the server said this account's window is spent */
+    const char *stopped;       /* blocked or needs re-auth: its rows are not sent */
+    int active;                /* in sched.active: has queued or unread rows */
+
+    struct run *runs;          /* by-account mode: where its rows lie in the input */
+    size_t nruns, runs_cap, run_next;
+    unsigned long run_left;    /* rows left in the run its cursor is in */
+    unsigned long rows_left;   /* rows not read yet */
+    unsigned long planned_valid;  /* valid, distinct rows the plan found */
+    unsigned long by_status[ST__COUNT];  /* final lines recorded for it */
+    struct csvin *cur;         /* reads its runs; open only while rows are left */
+};
+
+struct sched {
+    uv_loop_t *loop;
+    struct job *spare;         /* finished jobs kept for reuse */
+    size_t nspare;
+    const struct config *cfg;
+    const char *input_name;
+    struct csvin *in;
+    struct results *res;
+    struct http *http;
+    uv_timer_t wake;
+    uv_timer_t sync;           /* fsync the results once a second */
+    void (*on_finished)(void *);
+    void *ctx;
+
+    struct window token_win;
+    struct account **accts;    /* open-addressing table by id */
+    size_t acct_cap, acct_n;
+    struct account **active;   /* accounts with queued rows, served round-robin */
+    size_t active_n, active_cap, rr;
+
+    struct job **delayed;      /* min-heap by due */
+    size_t delayed_n, delayed_cap;
+    unsigned long queued;      /* rows in account queues */
+    unsigned long readahead;
+
+    int fd;                    /* the input, when it can be read again; else -1 */
+    struct csvin *seq;         /* sequential mode: the one reader */
+    int by_account;            /* the plan found runs: one cursor per account */
+    int input_done;            /* nothing left to read sequentially */
+    int input_failed;
+    int input_broken;          /* rows can no longer be read at all */
+    const struct pairset *done;  /* --resume: pairs already removed or not_found */
+    struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
+    unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
+    size_t ndups, dups_cap;
+    int dups_known;            /* the plan found them: seen is not needed */
+    int adding;                /* --method add: success is "added" */
+    unsigned long invalid_logged;
+    struct plan_stats stats;
+    struct sha256 hash;        /* of the input, filled by the plan pass */
+    const char *path;          /* the method's endpoint */
+    struct buf query;          /* the query after integrated_account_id, built once */
+    char *remote_data;         /* --remote-data, minified once; NULL for {} */
+    enum stop_reason stop;
+    int aborting;              /* second interrupt: in-flight rows are abandoned */
+    int finished;
+    uint64_t rng;
+    struct run_counts counts;
+
+    uv_timer_t progress;       /* redraws (terminal) or prints (log) the progress line */
+    int progress_on, progress_tty;
+    uint64_t progress_ms;
+    unsigned long last_done;   /* at the previous tick, for the pace */
+    mono_ms last_tick;
+    mono_ms started_ms;        /* when sending began */
+    double pace;               /* rows finished per second, smoothed */
+    double req_rate;           /* requests per second, smoothed */
+    unsigned long last_requests;
+};
+
+#endif
