@@ -8,6 +8,7 @@
 #ifndef GROUPRM_SCHED_INT_H
 #define GROUPRM_SCHED_INT_H
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
 #include <uv.h>
 
@@ -123,5 +124,26 @@ struct sched {
     double req_rate;           /* requests per second, smoothed */
     unsigned long last_requests;
 };
+
+/* Room for item n of an array of elem-sized items with capacity *cap: the
+ * array itself when it has room, else a copy grown to twice the capacity (first
+ * when empty), with *cap updated. NULL when memory is short; then the array and
+ * *cap are unchanged. */
+static inline void *sched_room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t want = *cap ? *cap * 2 : first;
+    if (want < *cap || want > SIZE_MAX / elem)
+        return NULL;
+    void *p = realloc(arr, want * elem);
+    if (p)
+        *cap = want;
+    return p;
+}
+
+/* retryheap.c */
+int retryheap_push(struct sched *s, struct job *j);
+struct job *retryheap_pop(struct sched *s);
 
 #endif

@@ -59,23 +59,6 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return h;
 }
 
-/* Room for item n of an array of elem-sized items with capacity *cap: the
- * array itself when it has room, else a copy grown to twice the capacity (first
- * when empty), with *cap updated. NULL when memory is short; then the array and
- * *cap are unchanged. */
-static void *room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
-{
-    if (n < *cap)
-        return arr;
-    size_t want = *cap ? *cap * 2 : first;
-    if (want < *cap || want > SIZE_MAX / elem)
-        return NULL;
-    void *p = realloc(arr, want * elem);
-    if (p)
-        *cap = want;
-    return p;
-}
-
 static int accts_grow(struct sched *s)
 {
     size_t cap = s->acct_cap ? s->acct_cap * 2 : 64;
@@ -136,7 +119,7 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
     window_set_pacing(&a->win, 1);
     adapt_init(&a->adapt, r->n, r->dur_ms, uv_now(s->loop));
     /* Room for every account, so that enqueue() can never fail. */
-    struct account **act = room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
+    struct account **act = sched_room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
     if (!act) {
         window_free(&a->win);
         free(a->id);
@@ -208,44 +191,6 @@ static struct job *dequeue(struct sched *s, struct account *a)
     if (!a->head && !a->rows_left)
         deactivate(s, a);
     return j;
-}
-
-/* ---- the backoff heap --------------------------------------------------- */
-
-static int heap_push(struct sched *s, struct job *j)
-{
-    struct job **p = room_for(s->delayed, s->delayed_n, &s->delayed_cap, sizeof *p, 64);
-    if (!p)
-        return -1;
-    s->delayed = p;
-    size_t i = s->delayed_n++;
-    while (i > 0 && s->delayed[(i - 1) / 2]->due > j->due) {
-        s->delayed[i] = s->delayed[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->delayed[i] = j;
-    return 0;
-}
-
-static struct job *heap_pop(struct sched *s)
-{
-    struct job *top = s->delayed[0];
-    struct job *last = s->delayed[--s->delayed_n];
-    size_t i = 0, n = s->delayed_n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && s->delayed[c + 1]->due < s->delayed[c]->due)
-            c++;
-        if (s->delayed[c]->due >= last->due)
-            break;
-        s->delayed[i] = s->delayed[c];
-        i = c;
-    }
-    if (n)
-        s->delayed[i] = last;
-    return top;
 }
 
 /* ---- finishing rows ---------------------------------------------------- */
@@ -544,7 +489,7 @@ static void fill_account(struct sched *s, struct account *a, unsigned long want)
 
 static int add_dup(struct sched *s, unsigned long line)
 {
-    unsigned long *p = room_for(s->dups, s->ndups, &s->dups_cap, sizeof *p, 64);
+    unsigned long *p = sched_room_for(s->dups, s->ndups, &s->dups_cap, sizeof *p, 64);
     if (!p)
         return -1;
     s->dups = p;
@@ -556,7 +501,7 @@ static int add_dup(struct sched *s, unsigned long line)
 
 static int add_run(struct account *a, const struct csvin_row *row, unsigned long rows)
 {
-    struct run *r = room_for(a->runs, a->nruns, &a->runs_cap, sizeof *r, 1);
+    struct run *r = sched_room_for(a->runs, a->nruns, &a->runs_cap, sizeof *r, 1);
     if (!r)
         return -1;
     a->runs = r;
@@ -760,7 +705,7 @@ static void drain_unfinished(struct sched *s)
                       : s->stop == STOP_STRICT  ? "not sent: the input has invalid rows (--strict)"
                                                 : "run stopped";
     while (s->delayed_n) {
-        struct job *j = heap_pop(s);
+        struct job *j = retryheap_pop(s);
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
     }
     while (s->active_n) {
@@ -906,7 +851,7 @@ static void dispatch(struct sched *s)
     mono_ms wake = NEVER;
     if (s->stop == STOP_NONE) {
         while (s->delayed_n && s->delayed[0]->due <= now) {
-            struct job *j = heap_pop(s);
+            struct job *j = retryheap_pop(s);
             if (j->acct->stopped)
                 finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped",
                        j->acct->stopped);
@@ -1048,7 +993,7 @@ static void on_done(struct transfer *t, void *ctx)
         j->due = now + backoff_delay_ms(j->attempts, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
                                         floor_ms, next_uniform(s));
         s->counts.retries++;
-        if (heap_push(s, j) != 0) {
+        if (retryheap_push(s, j) != 0) {
             finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, "out of memory",
                    v.reason);
             stop_run(s, STOP_FATAL);
