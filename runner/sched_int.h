@@ -142,6 +142,23 @@ static inline void *sched_room_for(void *arr, size_t n, size_t *cap, size_t elem
     return p;
 }
 
+/* scheduler.c */
+struct account *sched_account_get(struct sched *s, const char *id, size_t len);
+
+/* accounts.c */
+struct account *accounts_find(const struct sched *s, const char *id, size_t len);
+/* Where id's account is (*slot set) or would go (*slot NULL); NULL when memory
+ * is short. The slot holds until the next account is added. */
+struct account **accounts_slot(struct sched *s, const char *id, size_t len);
+void accounts_activate(struct sched *s, struct account *a);
+void accounts_deactivate(struct sched *s, struct account *a);
+/* Queues a job on its account (front: a retry, served first); the account joins
+ * the ring if it was idle. */
+void accounts_enqueue(struct sched *s, struct job *j, int front);
+/* The account's next job, or NULL; the account leaves the ring once it has
+ * nothing queued and nothing left to read. */
+struct job *accounts_dequeue(struct sched *s, struct account *a);
+
 /* retryheap.c */
 int retryheap_push(struct sched *s, struct job *j);
 struct job *retryheap_pop(struct sched *s);

@@ -47,62 +47,16 @@ static mono_ms window_margin(mono_ms dur)
     return m < 2 ? 2 : m > 100 ? 100 : m;
 }
 
-/* ---- accounts ---------------------------------------------------------- */
-
-static uint64_t hash_bytes(const char *s, size_t n)
+/* The account of that id, made on first sight (NULL when memory is short). It is
+ * made here, not in accounts.c, because making one sets up its pacing: its window
+ * and the adaptation that lowers it. */
+struct account *sched_account_get(struct sched *s, const char *id, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static int accts_grow(struct sched *s)
-{
-    size_t cap = s->acct_cap ? s->acct_cap * 2 : 64;
-    struct account **t = calloc(cap, sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < s->acct_cap; i++) {
-        struct account *a = s->accts[i];
-        if (!a)
-            continue;
-        size_t k = hash_bytes(a->id, a->id_len) & (cap - 1);
-        while (t[k])
-            k = (k + 1) & (cap - 1);
-        t[k] = a;
-    }
-    free(s->accts);
-    s->accts = t;
-    s->acct_cap = cap;
-    return 0;
-}
-
-static struct account *account_find(const struct sched *s, const char *id, size_t len)
-{
-    if (!s->acct_cap)
+    struct account **slot = accounts_slot(s, id, len);
+    if (!slot)
         return NULL;
-    size_t k = hash_bytes(id, len) & (s->acct_cap - 1);
-    for (; s->accts[k]; k = (k + 1) & (s->acct_cap - 1)) {
-        struct account *a = s->accts[k];
-        if (a->id_len == len && memcmp(a->id, id, len) == 0)
-            return a;
-    }
-    return NULL;
-}
-
-static struct account *account_get(struct sched *s, const char *id, size_t len)
-{
-    if ((s->acct_n + 1) * 2 > s->acct_cap && accts_grow(s) != 0)
-        return NULL;
-    size_t k = hash_bytes(id, len) & (s->acct_cap - 1);
-    for (; s->accts[k]; k = (k + 1) & (s->acct_cap - 1)) {
-        struct account *a = s->accts[k];
-        if (a->id_len == len && memcmp(a->id, id, len) == 0)
-            return a;
-    }
+    if (*slot)
+        return *slot;
     struct account *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
@@ -118,7 +72,7 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
     a->id_len = len;
     window_set_pacing(&a->win, 1);
     adapt_init(&a->adapt, r->n, r->dur_ms, uv_now(s->loop));
-    /* Room for every account, so that enqueue() can never fail. */
+    /* Room for every account, so that accounts_enqueue() can never fail. */
     struct account **act = sched_room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
     if (!act) {
         window_free(&a->win);
@@ -127,70 +81,9 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
         return NULL;
     }
     s->active = act;
-    s->accts[k] = a;
+    *slot = a;
     s->acct_n++;
     return a;
-}
-
-static void deactivate_at(struct sched *s, size_t i)
-{
-    s->active[i]->active = 0;
-    s->active[i] = s->active[--s->active_n];
-    if (s->rr >= s->active_n)
-        s->rr = 0;
-}
-
-static void deactivate(struct sched *s, struct account *a)
-{
-    for (size_t i = 0; a->active && i < s->active_n; i++)
-        if (s->active[i] == a)
-            deactivate_at(s, i);
-}
-
-static void activate(struct sched *s, struct account *a)
-{
-    if (!a->active) {
-        s->active[s->active_n++] = a;
-        a->active = 1;
-    }
-}
-
-/* Queues a row on its account; the account joins the round-robin if it was idle. */
-static void enqueue(struct sched *s, struct job *j, int front)
-{
-    struct account *a = j->acct;
-    activate(s, a);
-    if (front) {
-        j->next = a->head;
-        a->head = j;
-        if (!a->tail)
-            a->tail = j;
-    } else {
-        j->next = NULL;
-        if (a->tail)
-            a->tail->next = j;
-        else
-            a->head = j;
-        a->tail = j;
-    }
-    a->queued++;
-    s->queued++;
-}
-
-static struct job *dequeue(struct sched *s, struct account *a)
-{
-    struct job *j = a->head;
-    if (!j)
-        return NULL;
-    a->head = j->next;
-    if (!a->head)
-        a->tail = NULL;
-    a->queued--;
-    s->queued--;
-    j->next = NULL;
-    if (!a->head && !a->rows_left)
-        deactivate(s, a);
-    return j;
 }
 
 /* ---- finishing rows ---------------------------------------------------- */
@@ -223,7 +116,7 @@ static void record(struct sched *s, unsigned long line, const char *group, size_
         return;
     }
     s->counts.by_status[st]++;
-    struct account *a = account_find(s, acct, alen);
+    struct account *a = accounts_find(s, acct, alen);
     if (a)
         a->by_status[st]++;
 }
@@ -386,7 +279,7 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
                dup ? "same pair as an earlier row" : "", NULL);
         return 1;
     }
-    struct account *a = expect ? expect : account_get(s, row.account, row.account_len);
+    struct account *a = expect ? expect : sched_account_get(s, row.account, row.account_len);
     if (expect && (row.account_len != a->id_len || memcmp(row.account, a->id, a->id_len))) {
         log_error("%s line %lu: not the row read before: the input changed while grouprm "
                   "was running", s->input_name, row.line);
@@ -397,7 +290,7 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
                                            : NULL;
     struct job *j = !why && a ? job_new(s, &row, a) : NULL;
     if (j) {
-        enqueue(s, j, 0);
+        accounts_enqueue(s, j, 0);
         return 1;
     }
     if (!why) {
@@ -483,7 +376,7 @@ static void fill_account(struct sched *s, struct account *a, unsigned long want)
         csvin_close(a->cur);
         a->cur = NULL;
         if (!a->head)
-            deactivate(s, a);
+            accounts_deactivate(s, a);
     }
 }
 
@@ -566,7 +459,7 @@ static int plan(struct sched *s)
             }
             continue;
         }
-        struct account *a = account_get(s, row.account, row.account_len);
+        struct account *a = sched_account_get(s, row.account, row.account_len);
         if (!a) {
             log_error("out of memory");
             return -1;
@@ -627,7 +520,7 @@ static int plan(struct sched *s)
     s->input_done = 1;
     for (size_t i = 0; i < s->acct_cap; i++)
         if (s->accts[i] && s->accts[i]->rows_left)
-            activate(s, s->accts[i]);
+            accounts_activate(s, s->accts[i]);
     return 0;
 }
 
@@ -710,7 +603,7 @@ static void drain_unfinished(struct sched *s)
     }
     while (s->active_n) {
         struct job *j;
-        while ((j = dequeue(s, s->active[0])) != NULL)
+        while ((j = accounts_dequeue(s, s->active[0])) != NULL)
             finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
         if (s->active_n)
             consume_account(s, s->active[0]);
@@ -856,7 +749,7 @@ static void dispatch(struct sched *s)
                 finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped",
                        j->acct->stopped);
             else
-                enqueue(s, j, 1);
+                accounts_enqueue(s, j, 1);
         }
         refill(s);
     }
@@ -877,7 +770,7 @@ static void dispatch(struct sched *s)
                 continue;  /* only invalid rows were left; it has left the ring */
         }
         size_t served = s->rr;
-        send_job(s, dequeue(s, a), now);
+        send_job(s, accounts_dequeue(s, a), now);
         /* If the account emptied, another took its place at this index. */
         if (a->active && s->active_n)
             s->rr = (served + 1) % s->active_n;
@@ -903,7 +796,7 @@ static void stop_account(struct sched *s, struct account *a, const char *reason,
     a->stopped = reason;
     log_error("account '%s': %s; its rows go to the retry log", a->id, error);
     struct job *j;
-    while ((j = dequeue(s, a)) != NULL)
+    while ((j = accounts_dequeue(s, a)) != NULL)
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped", reason);
     while (a->rows_left && !s->input_broken)
         fill_account(s, a, 1);  /* records each unread row as not_attempted */
@@ -1135,32 +1028,6 @@ int sched_plan(struct sched *s, struct input_id *id)
 }
 
 const struct plan_stats *sched_stats(const struct sched *s) { return &s->stats; }
-
-static int by_rows_desc(const void *x, const void *y)
-{
-    const struct account *a = *(struct account *const *)x, *b = *(struct account *const *)y;
-    return a->planned_valid < b->planned_valid ? 1 : a->planned_valid > b->planned_valid ? -1
-                                                                                       : 0;
-}
-
-size_t sched_accounts(const struct sched *s, size_t max,
-                      void (*cb)(const char *id, unsigned long rows,
-                                 const unsigned long *by_status, void *ctx),
-                      void *ctx)
-{
-    struct account **v = malloc((s->acct_n ? s->acct_n : 1) * sizeof *v);
-    size_t n = 0;
-    if (!v)
-        return 0;
-    for (size_t i = 0; i < s->acct_cap; i++)
-        if (s->accts[i])
-            v[n++] = s->accts[i];
-    qsort(v, n, sizeof *v, by_rows_desc);
-    for (size_t i = 0; cb && i < n && i < max; i++)
-        cb(v[i]->id, v[i]->planned_valid, v[i]->by_status, ctx);
-    free(v);
-    return n;
-}
 
 void sched_start(struct sched *s, struct results *res, const struct pairset *done)
 {
