@@ -142,6 +142,13 @@ static inline void *sched_room_for(void *arr, size_t n, size_t *cap, size_t elem
     return p;
 }
 
+/* The first reason to stop is the one kept. */
+static inline void sched_stop_run(struct sched *s, enum stop_reason why)
+{
+    if (s->stop == STOP_NONE)
+        s->stop = why;
+}
+
 /* scheduler.c */
 struct account *sched_account_get(struct sched *s, const char *id, size_t len);
 
@@ -158,6 +165,21 @@ void accounts_enqueue(struct sched *s, struct job *j, int front);
 /* The account's next job, or NULL; the account leaves the ring once it has
  * nothing queued and nothing left to read. */
 struct job *accounts_dequeue(struct sched *s, struct account *a);
+
+/* jobs.c */
+/* A job for a valid row of account a; NULL when memory is short. */
+struct job *jobs_new(struct sched *s, const struct csvin_row *row, struct account *a);
+void jobs_release(struct sched *s, struct job *j);
+void jobs_free(struct job *j);
+
+/* finish.c */
+void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
+                   const char *user, size_t ulen, const char *acct, size_t alen,
+                   enum status st, long http, unsigned attempts, unsigned long latency,
+                   const char *error, const char *reason);
+/* Records the job's final line and releases the job. */
+void finish(struct sched *s, struct job *j, enum status st, long http,
+            unsigned long latency, const char *error, const char *reason);
 
 /* retryheap.c */
 int retryheap_push(struct sched *s, struct job *j);

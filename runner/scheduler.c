@@ -86,134 +86,7 @@ struct account *sched_account_get(struct sched *s, const char *id, size_t len)
     return a;
 }
 
-/* ---- finishing rows ---------------------------------------------------- */
-
-static void stop_run(struct sched *s, enum stop_reason why)
-{
-    if (s->stop == STOP_NONE)
-        s->stop = why;
-}
-
-static void record(struct sched *s, unsigned long line, const char *group, size_t glen,
-                   const char *user, size_t ulen, const char *acct, size_t alen,
-                   enum status st, long http, unsigned attempts, unsigned long latency,
-                   const char *error, const char *reason)
-{
-    struct row_result r = {
-        .line = line, .group_id = group, .group_len = glen, .user_id = user,
-        .user_len = ulen, .account = acct, .account_len = alen, .status = st,
-        .http_status = http, .attempts = attempts, .latency_ms = latency,
-        .error = error, .reason = reason, .finished_at = wall_now(),
-    };
-    if (results_write(s->res, &r) != 0) {
-        /* Counted apart: the summary speaks only of lines that are in the file. */
-        s->counts.unrecorded++;
-        if (s->stop != STOP_WRITE) {
-            log_error("%s", results_error(s->res));
-            log_error("stopping: no more requests while results cannot be recorded");
-            s->stop = STOP_WRITE;
-        }
-        return;
-    }
-    s->counts.by_status[st]++;
-    struct account *a = accounts_find(s, acct, alen);
-    if (a)
-        a->by_status[st]++;
-}
-
-/* The circuit breaker: once enough rows have finished, a failure share above
- * --max-failure-rate means something systemic (a wrong account, a revoked scope,
- * an outage): stop before burning the rest of the file. */
-static void check_breaker(struct sched *s)
-{
-    const unsigned long *c = s->counts.by_status;
-    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_ADDED] + c[ST_FAILED];
-    if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
-        return;
-    if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
-        log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
-                  "unfinished rows go to the retry log",
-                  c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
-        s->stop = STOP_BREAKER;
-    }
-}
-
-static void job_free(struct job *j)
-{
-    cJSON_free(j->remote_data);
-    free(j);
-}
-
-/* Finished jobs are kept for the next rows, so steady state allocates nothing
- * per row: about as many as can be queued or in flight at once. */
-#define SPARE_MAX 1024
-
-static void job_release(struct sched *s, struct job *j)
-{
-    if (s->nspare >= SPARE_MAX) {
-        job_free(j);
-        return;
-    }
-    cJSON_free(j->remote_data);
-    j->remote_data = NULL;
-    j->next = s->spare;
-    s->spare = j;
-    s->nspare++;
-}
-
-static void finish(struct sched *s, struct job *j, enum status st, long http,
-                   unsigned long latency, const char *error, const char *reason)
-{
-    struct account *a = j->acct;
-    record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len, st,
-           http, j->attempts, latency, error, reason);
-    job_release(s, j);
-    if (st == ST_FAILED)
-        check_breaker(s);
-}
-
 /* ---- reading ----------------------------------------------------------- */
-
-static struct job *job_new(struct sched *s, const struct csvin_row *row, struct account *a)
-{
-    size_t need = row->group_len + row->user_len + 2;
-    struct job *j = s->spare;
-    if (j) {
-        s->spare = j->next;
-        s->nspare--;
-        if (j->cap < need) {
-            free(j);
-            j = NULL;
-        }
-    }
-    if (!j) {
-        size_t cap = need < 64 ? 64 : need;  /* room for the ids of most rows */
-        j = malloc(sizeof *j + cap);
-        if (!j)
-            return NULL;
-        j->cap = cap;
-    }
-    size_t cap = j->cap;
-    memset(j, 0, sizeof *j);
-    j->cap = cap;
-    j->acct = a;
-    j->line = row->line;
-    j->group = j->data;
-    j->user = j->data + row->group_len + 1;
-    memcpy(j->group, row->group_id, row->group_len + 1);
-    memcpy(j->user, row->user_id, row->user_len + 1);
-    j->group_len = row->group_len;
-    j->user_len = row->user_len;
-    if (row->remote_data) {
-        /* Minified once here, so each attempt only copies it into the body. */
-        j->remote_data = json_object_minify(row->remote_data);
-        if (!j->remote_data) {
-            free(j);
-            return NULL;
-        }
-    }
-    return j;
-}
 
 /* --undo reads a results file: only its rows that say removed are re-added. */
 static int undoable(const struct csvin_row *row)
@@ -255,8 +128,8 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
             log_row(s->input_name, row.line, row.invalid);
         else if (s->invalid_logged == MAX_INVALID_LOGGED + 1)
             log_error("more invalid rows are not shown here: see the results file");
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
+        finish_record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+                      row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
         return 1;
     }
     if (s->cfg->undo && !undoable(&row)) {
@@ -274,9 +147,9 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
     int dup = s->dups_known ? is_dup_line(s, row.line) : pairset_add(&s->seen, &k) == 0;
     if (dup || s->cfg->dry_run) {
         /* A repeat is sent once: the first occurrence carries the outcome. */
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, dup ? ST_DUPLICATE : ST_DRY_RUN, 0, 0, 0,
-               dup ? "same pair as an earlier row" : "", NULL);
+        finish_record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+                      row.account, row.account_len, dup ? ST_DUPLICATE : ST_DRY_RUN, 0, 0, 0,
+                      dup ? "same pair as an earlier row" : "", NULL);
         return 1;
     }
     struct account *a = expect ? expect : sched_account_get(s, row.account, row.account_len);
@@ -288,7 +161,7 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
     const char *why = s->stop != STOP_NONE ? "run stopped"
                       : a && a->stopped    ? "account stopped"
                                            : NULL;
-    struct job *j = !why && a ? job_new(s, &row, a) : NULL;
+    struct job *j = !why && a ? jobs_new(s, &row, a) : NULL;
     if (j) {
         accounts_enqueue(s, j, 0);
         return 1;
@@ -297,10 +170,11 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
         log_error("out of memory");
         why = "out of memory";
     }
-    record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len, row.account,
-           row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why, a && a->stopped ? a->stopped : NULL);
+    finish_record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
+                  row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why,
+                  a && a->stopped ? a->stopped : NULL);
     if (strcmp(why, "out of memory") == 0)
-        stop_run(s, STOP_FATAL);
+        sched_stop_run(s, STOP_FATAL);
     return 1;
 }
 
@@ -310,7 +184,7 @@ static void input_broke(struct sched *s)
     s->input_broken = 1;
     s->input_done = 1;
     log_error("no rows after that point are sent");
-    stop_run(s, STOP_FATAL);
+    sched_stop_run(s, STOP_FATAL);
 }
 
 /* Sequential mode: reads rows while want() says so and the input lasts. */
@@ -889,7 +763,7 @@ static void on_done(struct transfer *t, void *ctx)
         if (retryheap_push(s, j) != 0) {
             finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, "out of memory",
                    v.reason);
-            stop_run(s, STOP_FATAL);
+            sched_stop_run(s, STOP_FATAL);
         }
         break;
     }
@@ -906,7 +780,7 @@ static void on_done(struct transfer *t, void *ctx)
             else
                 log_error("stopping: %s", error);
         }
-        stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
+        sched_stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
         break;
     }
 }
@@ -1089,7 +963,7 @@ void sched_free(struct sched *s)
         struct job *j;
         while ((j = a->head) != NULL) {
             a->head = j->next;
-            job_free(j);
+            jobs_free(j);
         }
         window_free(&a->win);
         csvin_close(a->cur);
@@ -1100,7 +974,7 @@ void sched_free(struct sched *s)
     if (s->seq != s->in)
         csvin_close(s->seq);
     for (size_t i = 0; i < s->delayed_n; i++)
-        job_free(s->delayed[i]);
+        jobs_free(s->delayed[i]);
     while (s->spare) {
         struct job *j = s->spare;
         s->spare = j->next;
