@@ -181,6 +181,13 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
 void finish(struct sched *s, struct job *j, enum status st, long http,
             unsigned long latency, const char *error, const char *reason);
 
+/* plan.c */
+/* --undo: whether the row is one of those it re-adds (it said removed). */
+int plan_undoable(const struct csvin_row *row);
+/* Whether the row at that line repeats an earlier pair (once the plan ran:
+ * s->dups_known). */
+int plan_is_dup_line(const struct sched *s, unsigned long line);
+
 /* retryheap.c */
 int retryheap_push(struct sched *s, struct job *j);
 struct job *retryheap_pop(struct sched *s);
