@@ -188,6 +188,12 @@ int plan_undoable(const struct csvin_row *row);
  * s->dups_known). */
 int plan_is_dup_line(const struct sched *s, unsigned long line);
 
+/* intake.c */
+void intake_refill(struct sched *s);
+void intake_read_rest(struct sched *s);
+void intake_fill_account(struct sched *s, struct account *a, unsigned long want);
+void intake_consume_account(struct sched *s, struct account *a);
+
 /* retryheap.c */
 int retryheap_push(struct sched *s, struct job *j);
 struct job *retryheap_pop(struct sched *s);
