@@ -194,6 +194,10 @@ void intake_read_rest(struct sched *s);
 void intake_fill_account(struct sched *s, struct account *a, unsigned long want);
 void intake_consume_account(struct sched *s, struct account *a);
 
+/* liveprogress.c */
+void liveprogress_start(struct sched *s);
+void liveprogress_stop(struct sched *s);
+
 /* retryheap.c */
 int retryheap_push(struct sched *s, struct job *j);
 struct job *retryheap_pop(struct sched *s);
