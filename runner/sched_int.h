@@ -2,9 +2,10 @@
  * was split into); nothing else includes it. The public face is scheduler.h.
  *
  * It holds the state they share: a row's job, an account, a run of the input
- * found by the plan pass, and the scheduler itself, plus the functions one of
- * these files offers the others, grouped by the file that defines them. Each
- * file's own opening comment says what it owns. */
+ * found by the plan pass, and the scheduler itself; two small helpers all of
+ * them use; and the functions one of these files offers the others, grouped by
+ * the file that defines them, in the order scheduler.c's opening comment lists
+ * them. Each file's own opening comment says what it owns. */
 #ifndef GROUPRM_SCHED_INT_H
 #define GROUPRM_SCHED_INT_H
 #include <stdint.h>
@@ -152,6 +153,19 @@ static inline void sched_stop_run(struct sched *s, enum stop_reason why)
 /* scheduler.c */
 struct account *sched_account_get(struct sched *s, const char *id, size_t len);
 
+/* plan.c */
+/* --undo: whether the row is one of those it re-adds (it said removed). */
+int plan_undoable(const struct csvin_row *row);
+/* Whether the row at that line repeats an earlier pair (once the plan ran:
+ * s->dups_known). */
+int plan_is_dup_line(const struct sched *s, unsigned long line);
+
+/* intake.c */
+void intake_refill(struct sched *s);
+void intake_read_rest(struct sched *s);
+void intake_fill_account(struct sched *s, struct account *a, unsigned long want);
+void intake_consume_account(struct sched *s, struct account *a);
+
 /* accounts.c */
 struct account *accounts_find(const struct sched *s, const char *id, size_t len);
 /* Where id's account is (*slot set) or would go (*slot NULL); NULL when memory
@@ -165,6 +179,10 @@ void accounts_enqueue(struct sched *s, struct job *j, int front);
 /* The account's next job, or NULL; the account leaves the ring once it has
  * nothing queued and nothing left to read. */
 struct job *accounts_dequeue(struct sched *s, struct account *a);
+
+/* retryheap.c */
+int retryheap_push(struct sched *s, struct job *j);
+struct job *retryheap_pop(struct sched *s);
 
 /* jobs.c */
 /* A job for a valid row of account a; NULL when memory is short. */
@@ -181,25 +199,8 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
 void finish(struct sched *s, struct job *j, enum status st, long http,
             unsigned long latency, const char *error, const char *reason);
 
-/* plan.c */
-/* --undo: whether the row is one of those it re-adds (it said removed). */
-int plan_undoable(const struct csvin_row *row);
-/* Whether the row at that line repeats an earlier pair (once the plan ran:
- * s->dups_known). */
-int plan_is_dup_line(const struct sched *s, unsigned long line);
-
-/* intake.c */
-void intake_refill(struct sched *s);
-void intake_read_rest(struct sched *s);
-void intake_fill_account(struct sched *s, struct account *a, unsigned long want);
-void intake_consume_account(struct sched *s, struct account *a);
-
 /* liveprogress.c */
 void liveprogress_start(struct sched *s);
 void liveprogress_stop(struct sched *s);
-
-/* retryheap.c */
-int retryheap_push(struct sched *s, struct job *j);
-struct job *retryheap_pop(struct sched *s);
 
 #endif

@@ -1,29 +1,36 @@
-/* scheduler.c: see scheduler.h.
+/* scheduler.c: see scheduler.h. Sending, completions, stopping and the life of
+ * the scheduler itself; making an account, with its window and adaptation.
  *
  * One uv timer ("wake") is armed for the earliest moment anything could be sent:
  * a window freeing, an account pause ending, or a backoff expiring. Completions and
  * the timer both call dispatch(), which fills every free slot it can and re-arms
- * the timer; nothing ever polls. */
-#include "clock.h"
+ * the timer; nothing ever polls.
+ *
+ * The rest of the scheduler, sharing its state through sched_int.h:
+ *   plan.c          the plan pass (sched_plan, sched_stats)
+ *   intake.c        reading rows into jobs on their accounts' queues
+ *   accounts.c      the account table, the round-robin ring, the queues
+ *   retryheap.c     the rows backing off, by due time
+ *   jobs.c          a row's job and the pool of finished ones
+ *   finish.c        a row's final line, and the circuit breaker
+ *   liveprogress.c  the progress line while running (sched_set_progress) */
 #include "scheduler.h"
 
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "headers.h"
 #include "http.h"
 #include "log.h"
-#include "progress.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "sched_int.h"
-#include "sha256.h"
 
 #include <cjson/cJSON.h>
 
@@ -46,6 +53,8 @@ static mono_ms window_margin(mono_ms dur)
     mono_ms m = dur / 100;
     return m < 2 ? 2 : m > 100 ? 100 : m;
 }
+
+/* ---- making an account ------------------------------------------------- */
 
 /* The account of that id, made on first sight (NULL when memory is short). It is
  * made here, not in accounts.c, because making one sets up its pacing: its window
