@@ -1,13 +1,14 @@
 /* liveprogress.c: the progress line while a run goes on (sched_set_progress).
  *
- * A timer, started by liveprogress_start when sending begins (never for a dry
- * run), gathers the figures at each tick: rows done out of the total the plan
- * found, the outcomes so far, 429s, the pace and request rate (smoothed over
- * about ten seconds), the ETA within what the limits allow, and the accounts
- * the server has paused. progress.c formats them; the line is redrawn in place
- * on a terminal, or logged. liveprogress_stop ends it and, on a terminal,
- * clears the line for the summary. The timer handle itself is made and closed
- * with the scheduler's others (sched_new, sched_close). */
+ * When sched_set_progress asked for it (and not for a dry run), a timer
+ * started by liveprogress_start as sending begins gathers the figures at each
+ * tick: rows done out of the total the plan found, the outcomes so far, 429s,
+ * the pace and request rate (smoothed over about ten seconds), the ETA within
+ * what the limits allow, and the accounts the server has paused. progress.c
+ * formats them; the line is redrawn in place on a terminal, or logged.
+ * liveprogress_stop ends it and, on a terminal, clears the line for the
+ * summary. The timer handle itself is made and closed with the scheduler's
+ * others (sched_new, sched_close). */
 #include "sched_int.h"
 
 #include <stdio.h>
