@@ -4,10 +4,8 @@
  *    pairs that were seeded, removed or added, over a default that is
  *    "member" without --members and "not a member" with it; --members rows
  *    without an account are kept apart and match the pair under any account;
- *  - rate limiters, one for the token and one per account: fixed windows
- *    (index = floor(t / DUR) on mclock, so windows start at server start) or,
- *    with --limit-mode leaky, leaky buckets that drain N per DUR and hold
- *    max(1, N / 10);
+ *  - rate limiters, one for the token and one per account, counting as
+ *    --limit-mode says (the arithmetic is in limits.c);
  *  - the Idempotency-Key cache: the first cached answer for a key wins and is
  *    never changed or freed while the server runs, so callers may send it
  *    without copying;
@@ -20,26 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "options.h"
 #include "strmap.h"
-
-/* One limit's memory: a fixed window's count, or a leaky bucket's level. */
-struct limiter {
-    uint64_t index;   /* fixed: which window the count belongs to */
-    unsigned used;    /* fixed: requests admitted in that window */
-    double level;     /* leaky: requests in the bucket at last_ns */
-    uint64_t last_ns; /* leaky: when level was last brought up to date, on mclock */
-};
-
-/* A limit's standing, for the rate-limit headers and Retry-After. */
-struct rl_report {
-    int present;          /* 0: no such limit configured */
-    unsigned limit;       /* N */
-    uint64_t window_ms;   /* DUR */
-    unsigned remaining;   /* requests that would be admitted right now */
-    uint64_t reset_ns;    /* fixed: the window's end; leaky: when the bucket is empty */
-    uint64_t retry_ns;    /* after a refusal: when a request can be admitted again */
-};
 
 struct cached_reply {
     int status;
@@ -49,9 +30,8 @@ struct cached_reply {
 
 struct mock_state {
     pthread_mutex_t lock;
-    struct rate_limit account_limit;
-    struct rate_limit token_limit;
-    enum limit_mode limit_mode;
+    struct limit_rule account_rule;
+    struct limit_rule token_rule;
     struct limiter token_limiter;
     struct strmap account_limiters;  /* account -> struct limiter * */
     struct strmap members;           /* pair key -> num: 1 member, 0 not */
