@@ -47,9 +47,103 @@ static uint64_t fixed_index(const struct rate_limit *lim, uint64_t now_ns)
     return now_ns / (lim->dur_ms * 1000000);
 }
 
-static unsigned fixed_used(const struct limiter *l, uint64_t index)
+static uint64_t fixed_used(const struct limiter *l, uint64_t index)
 {
     return l->index == index ? l->used : 0;
+}
+
+/* ---- GCRA (bucket) ---- */
+
+/* The emission interval T = DUR / N, in nanoseconds. TAT is a double for the
+ * same reason as the leaky level: T is rarely a whole number of nanoseconds.
+ * Differences under a nanosecond (the clock's tick) are a tie, in the
+ * request's favour. */
+static double bucket_interval(const struct rate_limit *lim)
+{
+    return dur_ns(lim) / lim->n;
+}
+
+/* TAT - t, where TAT is never earlier than t: how far the bucket is ahead. */
+static double bucket_ahead(const struct limiter *l, uint64_t now_ns)
+{
+    double ahead = l->tat_ns - (double)now_ns;
+    return ahead > 0 ? ahead : 0;
+}
+
+/* ---- sliding counter ---- */
+
+/* A sliding counter as HAProxy's freq_ctr keeps one: the count of the current
+ * period, the count of the one before, and how far into the current period
+ * now is. Periods are [k * DUR, (k + 1) * DUR) on mclock. */
+struct sliding_view {
+    uint64_t curr, prev;
+    uint64_t elapsed_ns;  /* since the current period began */
+    uint64_t index;       /* the current period */
+};
+
+static uint64_t period_ns(const struct rate_limit *lim)
+{
+    return lim->dur_ms * 1000000;
+}
+
+/* Workers read the clock before taking the lock, so now may be a little
+ * behind a period another worker has already moved into; such a request
+ * counts in that period, at its start. */
+static struct sliding_view sliding_at(const struct rate_limit *lim, const struct limiter *l,
+                                      uint64_t now_ns)
+{
+    uint64_t d = period_ns(lim);
+    struct sliding_view v = {0, 0, 0, now_ns / d};
+    if (v.index < l->index)
+        v.index = l->index;
+    else
+        v.elapsed_ns = now_ns - v.index * d;
+    if (v.index == l->index) {
+        v.curr = l->used;
+        v.prev = l->prev;
+    } else if (v.index == l->index + 1) {
+        v.prev = l->used;
+    }
+    return v;
+}
+
+/* curr + floor(prev * (DUR - elapsed) / DUR), in integers as HAProxy does;
+ * long double holds the product exactly for any count a test reaches. */
+static uint64_t sliding_estimate(const struct rate_limit *lim, const struct sliding_view *v)
+{
+    uint64_t d = period_ns(lim);
+    long double past = (long double)v->prev * (long double)(d - v->elapsed_ns) / (long double)d;
+    return v->curr + (uint64_t)floorl(past);
+}
+
+/* Nanoseconds from now until the estimate is at most m, if nothing more is
+ * counted. The previous period's share floor(prev * (DUR - e) / DUR) is at
+ * most k once prev * (DUR - e) / DUR < k + 1, i.e. once e > DUR - (k + 1) *
+ * DUR / prev. If the current period's own count is over m, only the next
+ * period (where it becomes prev) can bring the estimate down. */
+static double sliding_wait(const struct rate_limit *lim, const struct sliding_view *v,
+                           uint64_t m)
+{
+    double d = (double)period_ns(lim), e = (double)v->elapsed_ns;
+    if (v->curr <= m) {
+        if (v->prev == 0)
+            return 0;
+        double th = d - (double)(m - v->curr + 1) * d / (double)v->prev;
+        if (th < e)
+            return 0;
+        if (th < d)
+            return th - e + 1;
+    }
+    double th = d - (double)(m + 1) * d / (double)v->curr;
+    return d - e + (th < 0 ? 0 : th + 1);
+}
+
+static void sliding_count(const struct rate_limit *lim, struct limiter *l, uint64_t now_ns)
+{
+    struct sliding_view v = sliding_at(lim, l, now_ns);
+    l->index = v.index;
+    l->prev = v.prev;
+    l->used = v.curr + 1;
 }
 
 /* ---- common ---- */
@@ -73,6 +167,12 @@ int limiter_fits(const struct limit_rule *r, const struct limiter *l, uint64_t n
     switch (r->mode) {
     case LIMIT_LEAKY:
         return leaky_level(lim, l, now_ns) + 1 < leaky_capacity(lim) + leaky_tick(lim);
+    case LIMIT_BUCKET:
+        return bucket_ahead(l, now_ns) <= r->burst * bucket_interval(lim) + 1;
+    case LIMIT_SLIDING: {
+        struct sliding_view v = sliding_at(lim, l, now_ns);
+        return sliding_estimate(lim, &v) + 1 <= lim->n;
+    }
     case LIMIT_FIXED:
         break;
     }
@@ -88,6 +188,12 @@ void limiter_charge(const struct limit_rule *r, struct limiter *l, uint64_t now_
         if (now_ns > l->last_ns)
             l->last_ns = now_ns;
         return;
+    case LIMIT_BUCKET:
+        l->tat_ns = (double)now_ns + bucket_ahead(l, now_ns) + bucket_interval(lim);
+        return;
+    case LIMIT_SLIDING:
+        sliding_count(lim, l, now_ns);
+        return;
     case LIMIT_FIXED:
         break;
     }
@@ -97,6 +203,36 @@ void limiter_charge(const struct limit_rule *r, struct limiter *l, uint64_t now_
         l->used = 0;
     }
     l->used++;
+}
+
+void limiter_refused(const struct limit_rule *r, struct limiter *l, uint64_t now_ns)
+{
+    if (r->mode == LIMIT_SLIDING)
+        sliding_count(&r->rate, l, now_ns);
+}
+
+static void bucket_report(const struct limit_rule *r, const struct limiter *l,
+                          uint64_t now_ns, struct rl_report *rep)
+{
+    double t = bucket_interval(&r->rate), ahead = bucket_ahead(l, now_ns);
+    double burst = r->burst * t;
+    /* floor((B*T - (TAT - t)) / T) + 1 requests fit now, with limiter_fits' tie. */
+    double room = floor((burst - ahead + 1) / t) + 1;
+    rep->remaining = room > 0 ? (room < 4e9 ? (unsigned)room : 4000000000u) : 0;
+    rep->reset_ns = after(now_ns, ahead);
+    /* A request fits once TAT - t is down to B*T. */
+    rep->retry_ns = after(now_ns, ahead - burst);
+}
+
+static void sliding_report(const struct rate_limit *lim, const struct limiter *l,
+                           uint64_t now_ns, struct rl_report *rep)
+{
+    struct sliding_view v = sliding_at(lim, l, now_ns);
+    uint64_t est = sliding_estimate(lim, &v);
+    rep->remaining = est < lim->n ? (unsigned)(lim->n - est) : 0;
+    rep->reset_ns = after(now_ns, sliding_wait(lim, &v, 0));
+    /* A request fits once the estimate counting it is at most N. */
+    rep->retry_ns = after(now_ns, sliding_wait(lim, &v, lim->n - 1));
 }
 
 static void leaky_report(const struct rate_limit *lim, const struct limiter *l,
@@ -116,8 +252,8 @@ static void fixed_report(const struct rate_limit *lim, const struct limiter *l,
                          uint64_t now_ns, struct rl_report *rep)
 {
     uint64_t index = fixed_index(lim, now_ns);
-    unsigned used = fixed_used(l, index);
-    rep->remaining = used < lim->n ? lim->n - used : 0;
+    uint64_t used = fixed_used(l, index);
+    rep->remaining = used < lim->n ? (unsigned)(lim->n - used) : 0;
     rep->reset_ns = (index + 1) * (lim->dur_ms * 1000000);
     rep->retry_ns = rep->reset_ns;
 }
@@ -132,6 +268,12 @@ void limiter_report(const struct limit_rule *r, const struct limiter *l, uint64_
     switch (r->mode) {
     case LIMIT_LEAKY:
         leaky_report(lim, l, now_ns, rep);
+        return;
+    case LIMIT_BUCKET:
+        bucket_report(r, l, now_ns, rep);
+        return;
+    case LIMIT_SLIDING:
+        sliding_report(lim, l, now_ns, rep);
         return;
     case LIMIT_FIXED:
         break;

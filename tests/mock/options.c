@@ -11,7 +11,7 @@
 enum {
     OPT_PORT = 256, OPT_TOKEN, OPT_JOURNAL, OPT_MEMBERS, OPT_ACCOUNT_LIMIT,
     OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RATE_HEADERS, OPT_BLOCKED,
-    OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY,
+    OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_BURST,
 };
 
 static const struct option long_opts[] = {
@@ -22,6 +22,7 @@ static const struct option long_opts[] = {
     {"account-limit", required_argument, NULL, OPT_ACCOUNT_LIMIT},
     {"token-limit", required_argument, NULL, OPT_TOKEN_LIMIT},
     {"limit-mode", required_argument, NULL, OPT_LIMIT_MODE},
+    {"burst", required_argument, NULL, OPT_BURST},
     {"no-rate-headers", no_argument, NULL, OPT_NO_RATE_HEADERS},
     {"rate-headers", required_argument, NULL, OPT_RATE_HEADERS},
     {"blocked-account", required_argument, NULL, OPT_BLOCKED},
@@ -41,7 +42,11 @@ static const char usage[] =
     "  --members FILE         CSV of group_id,user_id[,integrated_account_id] members\n"
     "  --account-limit N/DUR  limit per integrated account (e.g. 50/10s)\n"
     "  --token-limit N/DUR    limit for the token\n"
-    "  --limit-mode MODE      fixed (default: fixed windows) or leaky (leaky buckets)\n"
+    "  --limit-mode MODE      how both limits count: fixed (default: fixed windows),\n"
+    "                         leaky (leaky buckets), bucket (GCRA, like nginx limit_req)\n"
+    "                         or sliding (HAProxy-style sliding counter; refused\n"
+    "                         requests count too)\n"
+    "  --burst B              bucket mode: B more requests may go at once (default 0)\n"
     "  --rate-headers STYLE   truto (default: ratelimit-*), okta (x-rate-limit-*)\n"
     "                         or ietf (RateLimit, RateLimit-Policy)\n"
     "  --no-rate-headers      omit the rate-limit headers (Retry-After stays)\n"
@@ -154,8 +159,18 @@ static int apply(struct mock_options *o, int c, const char *arg)
             o->limit_mode = LIMIT_FIXED;
         else if (!strcmp(arg, "leaky"))
             o->limit_mode = LIMIT_LEAKY;
+        else if (!strcmp(arg, "bucket"))
+            o->limit_mode = LIMIT_BUCKET;
+        else if (!strcmp(arg, "sliding"))
+            o->limit_mode = LIMIT_SLIDING;
         else
-            return bad("--limit-mode", arg, "fixed or leaky");
+            return bad("--limit-mode", arg, "fixed, leaky, bucket or sliding");
+        return 0;
+    case OPT_BURST:
+        if (parse_ulong(arg, 1000000000ul, &v))
+            return bad("--burst", arg, "a number 0-1000000000");
+        o->burst = (unsigned)v;
+        o->burst_set = 1;
         return 0;
     case OPT_NO_RATE_HEADERS:
         o->rate_headers = 0;
@@ -189,6 +204,16 @@ static int apply(struct mock_options *o, int c, const char *arg)
         return 0;
     }
     return -1;
+}
+
+/* Combinations that would silently mean nothing. Returns 0, or -1 after printing why. */
+static int check(const struct mock_options *o)
+{
+    if (o->burst_set && o->limit_mode != LIMIT_BUCKET) {
+        fputs("truto-mock: --burst needs --limit-mode bucket\n", stderr);
+        return -1;
+    }
+    return 0;
 }
 
 static void set_defaults(struct mock_options *o)
@@ -230,6 +255,10 @@ int options_parse(struct mock_options *o, int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "truto-mock: unexpected argument '%s' (see --help)\n", argv[optind]);
+        options_free(o);
+        return -1;
+    }
+    if (check(o)) {
         options_free(o);
         return -1;
     }

@@ -17,8 +17,8 @@ void state_init(struct mock_state *st, const struct mock_options *o)
 {
     memset(st, 0, sizeof *st);
     pthread_mutex_init(&st->lock, NULL);
-    st->account_rule = (struct limit_rule){o->limit_mode, o->account_limit};
-    st->token_rule = (struct limit_rule){o->limit_mode, o->token_limit};
+    st->account_rule = (struct limit_rule){o->limit_mode, o->account_limit, o->burst};
+    st->token_rule = (struct limit_rule){o->limit_mode, o->token_limit, o->burst};
     strmap_init(&st->account_limiters);
     strmap_init(&st->members);
     strmap_init(&st->wildcard);
@@ -105,20 +105,32 @@ int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
     memset(rep, 0, sizeof *rep);
 
     pthread_mutex_lock(&st->lock);
-    if (tl->rate.n && !limiter_fits(tl, &st->token_limiter, now_ns)) {
-        limiter_report(tl, &st->token_limiter, now_ns, rep);
-        pthread_mutex_unlock(&st->lock);
-        return 0;
-    }
+    struct limiter *tlim = tl->rate.n ? &st->token_limiter : NULL;
     struct limiter *alim = al->rate.n ? account_limiter(st, account) : NULL;
-    if (alim && !limiter_fits(al, alim, now_ns)) {
-        limiter_report(al, alim, now_ns, rep);
+    const struct limit_rule *refused = NULL;
+    struct limiter *by = NULL;
+    if (tlim && !limiter_fits(tl, tlim, now_ns)) {
+        refused = tl;
+        by = tlim;
+    } else if (alim && !limiter_fits(al, alim, now_ns)) {
+        refused = al;
+        by = alim;
+    }
+    if (refused) {
+        /* Only a sliding counter keeps count of refusals; it counts them in
+         * both limits, as two HAProxy track-sc rules before a deny would. */
+        if (tlim)
+            limiter_refused(tl, tlim, now_ns);
+        if (alim)
+            limiter_refused(al, alim, now_ns);
+        limiter_report(refused, by, now_ns, rep);
         pthread_mutex_unlock(&st->lock);
         return 0;
     }
-    /* Both have room: only now charge, so a refused request costs nothing. */
-    if (tl->rate.n)
-        limiter_charge(tl, &st->token_limiter, now_ns);
+    /* Both have room: only now charge, so a refused request costs nothing
+     * (except in a sliding counter, above). */
+    if (tlim)
+        limiter_charge(tl, tlim, now_ns);
     if (alim) {
         limiter_charge(al, alim, now_ns);
         limiter_report(al, alim, now_ns, rep);

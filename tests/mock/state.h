@@ -56,8 +56,9 @@ void state_seed_member(struct mock_state *st, const char *account,
                        const char *group, const char *user);
 
 /* Step 3. Returns 1 when admitted (both limits charged; *rep describes the
- * account limit) or 0 when over a limit (nothing charged; *rep describes the
- * limit that refused, remaining 0). */
+ * account limit) or 0 when over a limit (nothing charged, except that sliding
+ * counters count the refusal in both limits; *rep describes the limit that
+ * refused, remaining 0). */
 int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
                 struct rl_report *rep);
 
