@@ -45,6 +45,11 @@ struct mock_options {
     enum rate_style rate_style;
     const char *tls_cert;          /* --tls-cert PEM file, or NULL for plain HTTP */
     const char *tls_key;           /* --tls-key PEM file */
+    unsigned latency_median_ms;    /* --latency MEDIAN; 0: off */
+    unsigned latency_p99_ms;       /* --latency ...,P99; default 3 x MEDIAN */
+    uint64_t seed;                 /* --seed, for the latency draws; default 1 */
+    unsigned account_concurrency;  /* --account-concurrency; 0: off */
+    long retry_after_always;       /* --retry-after-always S; -1: off */
     const char **blocked;          /* --blocked-account values */
     size_t nblocked;
     const char **reauth;           /* --reauth-account values */

@@ -19,7 +19,8 @@ void state_init(struct mock_state *st, const struct mock_options *o)
     pthread_mutex_init(&st->lock, NULL);
     st->account_rule = (struct limit_rule){o->limit_mode, o->account_limit, o->burst};
     st->token_rule = (struct limit_rule){o->limit_mode, o->token_limit, o->burst};
-    strmap_init(&st->account_limiters);
+    st->concurrency = o->account_concurrency;
+    strmap_init(&st->accounts);
     strmap_init(&st->members);
     strmap_init(&st->wildcard);
     strmap_init(&st->fault_hits);
@@ -31,7 +32,7 @@ void state_init(struct mock_state *st, const struct mock_options *o)
 
 void state_free(struct mock_state *st)
 {
-    strmap_free(&st->account_limiters, free);
+    strmap_free(&st->accounts, free);
     strmap_free(&st->members, NULL);
     strmap_free(&st->wildcard, NULL);
     strmap_free(&st->fault_hits, NULL);
@@ -87,26 +88,28 @@ void state_seed_member(struct mock_state *st, const char *account,
 
 /* ---- rate limits ---- */
 
-static struct limiter *account_limiter(struct mock_state *st, const char *account)
+static struct account_state *account_state(struct mock_state *st, const char *account)
 {
-    struct strmap_slot *s = strmap_put(&st->account_limiters, account, strlen(account), NULL);
+    struct strmap_slot *s = strmap_put(&st->accounts, account, strlen(account), NULL);
     if (!s->ptr) {
-        struct limiter *l = xmalloc(sizeof *l);
-        memset(l, 0, sizeof *l);
-        s->ptr = l;
+        struct account_state *a = xmalloc(sizeof *a);
+        memset(a, 0, sizeof *a);
+        s->ptr = a;
     }
     return s->ptr;
 }
 
-int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
-                struct rl_report *rep)
+enum admit state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
+                       struct rl_report *rep, unsigned *inflight)
 {
     const struct limit_rule *tl = &st->token_rule, *al = &st->account_rule;
     memset(rep, 0, sizeof *rep);
+    *inflight = 0;
 
     pthread_mutex_lock(&st->lock);
+    struct account_state *acc = account_state(st, account);
     struct limiter *tlim = tl->rate.n ? &st->token_limiter : NULL;
-    struct limiter *alim = al->rate.n ? account_limiter(st, account) : NULL;
+    struct limiter *alim = al->rate.n ? &acc->limiter : NULL;
     const struct limit_rule *refused = NULL;
     struct limiter *by = NULL;
     if (tlim && !limiter_fits(tl, tlim, now_ns)) {
@@ -125,7 +128,11 @@ int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
             limiter_refused(al, alim, now_ns);
         limiter_report(refused, by, now_ns, rep);
         pthread_mutex_unlock(&st->lock);
-        return 0;
+        return ADMIT_LIMITED;
+    }
+    if (st->concurrency && acc->inflight >= st->concurrency) {
+        pthread_mutex_unlock(&st->lock);
+        return ADMIT_BUSY;
     }
     /* Both have room: only now charge, so a refused request costs nothing
      * (except in a sliding counter, above). */
@@ -135,8 +142,19 @@ int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
         limiter_charge(al, alim, now_ns);
         limiter_report(al, alim, now_ns, rep);
     }
+    *inflight = ++acc->inflight;
     pthread_mutex_unlock(&st->lock);
-    return 1;
+    return ADMIT_OK;
+}
+
+void state_release(struct mock_state *st, const char *account)
+{
+    pthread_mutex_lock(&st->lock);
+    struct strmap_slot *s = strmap_get(&st->accounts, account, strlen(account));
+    struct account_state *acc = s ? s->ptr : NULL;
+    if (acc && acc->inflight)
+        acc->inflight--;
+    pthread_mutex_unlock(&st->lock);
 }
 
 /* ---- idempotency cache ---- */

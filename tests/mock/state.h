@@ -6,6 +6,8 @@
  *    without an account are kept apart and match the pair under any account;
  *  - rate limiters, one for the token and one per account, counting as
  *    --limit-mode says (the arithmetic is in limits.c);
+ *  - per account, the requests in progress: admitted and not yet answered
+ *    (for --account-concurrency and the journal's inflight column);
  *  - the Idempotency-Key cache: the first cached answer for a key wins and is
  *    never changed or freed while the server runs, so callers may send it
  *    without copying;
@@ -22,6 +24,18 @@
 #include "options.h"
 #include "strmap.h"
 
+/* What is kept per integrated account. */
+struct account_state {
+    struct limiter limiter;  /* its --account-limit */
+    unsigned inflight;       /* admitted, answer not yet queued */
+};
+
+enum admit {
+    ADMIT_OK,       /* admitted: counts as in progress until state_release */
+    ADMIT_LIMITED,  /* over a rate limit */
+    ADMIT_BUSY,     /* within the rate limits, but over --account-concurrency */
+};
+
 struct cached_reply {
     int status;
     size_t len;
@@ -32,8 +46,9 @@ struct mock_state {
     pthread_mutex_t lock;
     struct limit_rule account_rule;
     struct limit_rule token_rule;
+    unsigned concurrency;            /* --account-concurrency; 0: no cap */
     struct limiter token_limiter;
-    struct strmap account_limiters;  /* account -> struct limiter * */
+    struct strmap accounts;          /* account -> struct account_state * */
     struct strmap members;           /* pair key -> num: 1 member, 0 not */
     struct strmap wildcard;          /* group+user key -> member under any account */
     int default_member;
@@ -55,12 +70,18 @@ void state_members_mode(struct mock_state *st);
 void state_seed_member(struct mock_state *st, const char *account,
                        const char *group, const char *user);
 
-/* Step 3. Returns 1 when admitted (both limits charged; *rep describes the
- * account limit) or 0 when over a limit (nothing charged, except that sliding
- * counters count the refusal in both limits; *rep describes the limit that
- * refused, remaining 0). */
-int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
-                struct rl_report *rep);
+/* Step 3. ADMIT_OK: both limits charged, the request counts as in progress
+ * for its account (*inflight gets the count, this one included) until
+ * state_release, and *rep describes the account limit. ADMIT_LIMITED: over a
+ * limit; nothing charged, except that sliding counters count the refusal in
+ * both limits; *rep describes the limit that refused, remaining 0.
+ * ADMIT_BUSY: the rate limits have room but the account already has
+ * --account-concurrency requests in progress; nothing is charged or counted.
+ * *inflight is 0 unless admitted. */
+enum admit state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
+                       struct rl_report *rep, unsigned *inflight);
+/* An admitted request's answer is queued (or it ended without one). */
+void state_release(struct mock_state *st, const char *account);
 
 const struct cached_reply *state_idem_get(struct mock_state *st, const char *key);
 void state_idem_put(struct mock_state *st, const char *key, int status,
