@@ -52,7 +52,7 @@ static const char usage[] =
     "                         leaky (leaky buckets), bucket (GCRA, like nginx limit_req)\n"
     "                         or sliding (HAProxy-style sliding counter; refused\n"
     "                         requests count too)\n"
-    "  --burst B              bucket mode: B more requests may go at once (default 0)\n"
+    "  --burst B              bucket mode: B + 1 requests may go at once (default 0)\n"
     "  --rate-headers STYLE   truto (default: ratelimit-*), okta (x-rate-limit-*)\n"
     "                         or ietf (RateLimit, RateLimit-Policy)\n"
     "  --no-rate-headers      omit the rate-limit headers (Retry-After stays)\n"
