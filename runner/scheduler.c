@@ -1,139 +1,42 @@
-/* scheduler.c: see scheduler.h.
+/* scheduler.c: see scheduler.h. Sending, completions, stopping and the life of
+ * the scheduler itself; making an account, with its window and adaptation.
  *
  * One uv timer ("wake") is armed for the earliest moment anything could be sent:
  * a window freeing, an account pause ending, or a backoff expiring. Completions and
  * the timer both call dispatch(), which fills every free slot it can and re-arms
- * the timer; nothing ever polls. */
-#include "clock.h"
+ * the timer; nothing ever polls.
+ *
+ * The rest of the scheduler, sharing its state through sched_int.h:
+ *   plan.c          the plan pass (sched_plan, sched_stats)
+ *   intake.c        reading rows into jobs on their accounts' queues
+ *   accounts.c      the account table, the round-robin ring, the queues
+ *   retryheap.c     the rows backing off, by due time
+ *   jobs.c          a row's job and the pool of finished ones
+ *   finish.c        a row's final line, and the circuit breaker
+ *   liveprogress.c  the progress line while running (sched_set_progress) */
 #include "scheduler.h"
 
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "headers.h"
 #include "http.h"
 #include "log.h"
-#include "progress.h"
 #include "ratelimit.h"
 #include "request.h"
-#include "sha256.h"
+#include "sched_int.h"
 
 #include <cjson/cJSON.h>
 
 #define NEVER UINT64_MAX
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 30000
-
-struct account;
-
-/* A stretch of the input whose rows all belong to one account (invalid rows
- * inside it included), found by the plan pass. */
-struct run {
-    off_t offset;              /* where its first row starts */
-    unsigned long line;        /* that row's line */
-    unsigned long rows;        /* rows in it */
-};
-
-struct job {
-    struct job *next;          /* link in its account's queue */
-    struct account *acct;
-    unsigned long line;
-    unsigned attempts;
-    mono_ms due;               /* backing off: may go again at this time */
-    long last_http;            /* of the latest attempt, 0 if none */
-    const char *last_reason;   /* of the latest retried attempt */
-    size_t group_len, user_len;
-    size_t cap;                /* bytes data[] can hold */
-    char *remote_data;         /* NULL: {} */
-    char *group, *user;        /* point into data[] */
-    char data[];
-};
-
-struct account {
-    char *id;
-    size_t id_len;
-    struct window win;
-    struct adapt adapt;        /* lowers win's limit when the server pushes back */
-    struct job *head, *tail;   /* queued, in input order (retries go first) */
-    unsigned long queued;
-    mono_ms paused_until;      /* the server said this account's window is spent */
-    const char *stopped;       /* blocked or needs re-auth: its rows are not sent */
-    int active;                /* in sched.active: has queued or unread rows */
-
-    struct run *runs;          /* by-account mode: where its rows lie in the input */
-    size_t nruns, runs_cap, run_next;
-    unsigned long run_left;    /* rows left in the run its cursor is in */
-    unsigned long rows_left;   /* rows not read yet */
-    unsigned long planned_valid;  /* valid, distinct rows the plan found */
-    unsigned long by_status[ST__COUNT];  /* final lines recorded for it */
-    struct csvin *cur;         /* reads its runs; open only while rows are left */
-};
-
-struct sched {
-    uv_loop_t *loop;
-    struct job *spare;         /* finished jobs kept for reuse */
-    size_t nspare;
-    const struct config *cfg;
-    const char *input_name;
-    struct csvin *in;
-    struct results *res;
-    struct http *http;
-    uv_timer_t wake;
-    uv_timer_t sync;           /* fsync the results once a second */
-    void (*on_finished)(void *);
-    void *ctx;
-
-    struct window token_win;
-    struct account **accts;    /* open-addressing table by id */
-    size_t acct_cap, acct_n;
-    struct account **active;   /* accounts with queued rows, served round-robin */
-    size_t active_n, active_cap, rr;
-
-    struct job **delayed;      /* min-heap by due */
-    size_t delayed_n, delayed_cap;
-    unsigned long queued;      /* rows in account queues */
-    unsigned long readahead;
-
-    int fd;                    /* the input, when it can be read again; else -1 */
-    struct csvin *seq;         /* sequential mode: the one reader */
-    int by_account;            /* the plan found runs: one cursor per account */
-    int input_done;            /* nothing left to read sequentially */
-    int input_failed;
-    int input_broken;          /* rows can no longer be read at all */
-    const struct pairset *done;  /* --resume: pairs already removed or not_found */
-    struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
-    unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
-    size_t ndups, dups_cap;
-    int dups_known;            /* the plan found them: seen is not needed */
-    int adding;                /* --method add: success is "added" */
-    unsigned long invalid_logged;
-    struct plan_stats stats;
-    struct sha256 hash;        /* of the input, filled by the plan pass */
-    const char *path;          /* the method's endpoint */
-    struct buf query;          /* the query after integrated_account_id, built once */
-    char *remote_data;         /* --remote-data, minified once; NULL for {} */
-    enum stop_reason stop;
-    int aborting;              /* second interrupt: in-flight rows are abandoned */
-    int finished;
-    uint64_t rng;
-    struct run_counts counts;
-
-    uv_timer_t progress;       /* redraws (terminal) or prints (log) the progress line */
-    int progress_on, progress_tty;
-    uint64_t progress_ms;
-    unsigned long last_done;   /* at the previous tick, for the pace */
-    mono_ms last_tick;
-    mono_ms started_ms;        /* when sending began */
-    double pace;               /* rows finished per second, smoothed */
-    double req_rate;           /* requests per second, smoothed */
-    unsigned long last_requests;
-};
 
 static double next_uniform(struct sched *s)
 {
@@ -151,79 +54,18 @@ static mono_ms window_margin(mono_ms dur)
     return m < 2 ? 2 : m > 100 ? 100 : m;
 }
 
-/* ---- accounts ---------------------------------------------------------- */
+/* ---- making an account ------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n)
+/* The account of that id, made on first sight (NULL when memory is short). It is
+ * made here, not in accounts.c, because making one sets up its pacing: its window
+ * and the adaptation that lowers it. */
+struct account *sched_account_get(struct sched *s, const char *id, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-/* Room for item n of an array of elem-sized items with capacity *cap: the
- * array itself when it has room, else a copy grown to twice the capacity (first
- * when empty), with *cap updated. NULL when memory is short; then the array and
- * *cap are unchanged. */
-static void *room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
-{
-    if (n < *cap)
-        return arr;
-    size_t want = *cap ? *cap * 2 : first;
-    if (want < *cap || want > SIZE_MAX / elem)
+    struct account **slot = accounts_slot(s, id, len);
+    if (!slot)
         return NULL;
-    void *p = realloc(arr, want * elem);
-    if (p)
-        *cap = want;
-    return p;
-}
-
-static int accts_grow(struct sched *s)
-{
-    size_t cap = s->acct_cap ? s->acct_cap * 2 : 64;
-    struct account **t = calloc(cap, sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < s->acct_cap; i++) {
-        struct account *a = s->accts[i];
-        if (!a)
-            continue;
-        size_t k = hash_bytes(a->id, a->id_len) & (cap - 1);
-        while (t[k])
-            k = (k + 1) & (cap - 1);
-        t[k] = a;
-    }
-    free(s->accts);
-    s->accts = t;
-    s->acct_cap = cap;
-    return 0;
-}
-
-static struct account *account_find(const struct sched *s, const char *id, size_t len)
-{
-    if (!s->acct_cap)
-        return NULL;
-    size_t k = hash_bytes(id, len) & (s->acct_cap - 1);
-    for (; s->accts[k]; k = (k + 1) & (s->acct_cap - 1)) {
-        struct account *a = s->accts[k];
-        if (a->id_len == len && memcmp(a->id, id, len) == 0)
-            return a;
-    }
-    return NULL;
-}
-
-static struct account *account_get(struct sched *s, const char *id, size_t len)
-{
-    if ((s->acct_n + 1) * 2 > s->acct_cap && accts_grow(s) != 0)
-        return NULL;
-    size_t k = hash_bytes(id, len) & (s->acct_cap - 1);
-    for (; s->accts[k]; k = (k + 1) & (s->acct_cap - 1)) {
-        struct account *a = s->accts[k];
-        if (a->id_len == len && memcmp(a->id, id, len) == 0)
-            return a;
-    }
+    if (*slot)
+        return *slot;
     struct account *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
@@ -239,8 +81,8 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
     a->id_len = len;
     window_set_pacing(&a->win, 1);
     adapt_init(&a->adapt, r->n, r->dur_ms, uv_now(s->loop));
-    /* Room for every account, so that enqueue() can never fail. */
-    struct account **act = room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
+    /* Room for every account, so that accounts_enqueue() can never fail. */
+    struct account **act = sched_room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
     if (!act) {
         window_free(&a->win);
         free(a->id);
@@ -248,546 +90,9 @@ static struct account *account_get(struct sched *s, const char *id, size_t len)
         return NULL;
     }
     s->active = act;
-    s->accts[k] = a;
+    *slot = a;
     s->acct_n++;
     return a;
-}
-
-static void deactivate_at(struct sched *s, size_t i)
-{
-    s->active[i]->active = 0;
-    s->active[i] = s->active[--s->active_n];
-    if (s->rr >= s->active_n)
-        s->rr = 0;
-}
-
-static void deactivate(struct sched *s, struct account *a)
-{
-    for (size_t i = 0; a->active && i < s->active_n; i++)
-        if (s->active[i] == a)
-            deactivate_at(s, i);
-}
-
-static void activate(struct sched *s, struct account *a)
-{
-    if (!a->active) {
-        s->active[s->active_n++] = a;
-        a->active = 1;
-    }
-}
-
-/* Queues a row on its account; the account joins the round-robin if it was idle. */
-static void enqueue(struct sched *s, struct job *j, int front)
-{
-    struct account *a = j->acct;
-    activate(s, a);
-    if (front) {
-        j->next = a->head;
-        a->head = j;
-        if (!a->tail)
-            a->tail = j;
-    } else {
-        j->next = NULL;
-        if (a->tail)
-            a->tail->next = j;
-        else
-            a->head = j;
-        a->tail = j;
-    }
-    a->queued++;
-    s->queued++;
-}
-
-static struct job *dequeue(struct sched *s, struct account *a)
-{
-    struct job *j = a->head;
-    if (!j)
-        return NULL;
-    a->head = j->next;
-    if (!a->head)
-        a->tail = NULL;
-    a->queued--;
-    s->queued--;
-    j->next = NULL;
-    if (!a->head && !a->rows_left)
-        deactivate(s, a);
-    return j;
-}
-
-/* ---- the backoff heap --------------------------------------------------- */
-
-static int heap_push(struct sched *s, struct job *j)
-{
-    struct job **p = room_for(s->delayed, s->delayed_n, &s->delayed_cap, sizeof *p, 64);
-    if (!p)
-        return -1;
-    s->delayed = p;
-    size_t i = s->delayed_n++;
-    while (i > 0 && s->delayed[(i - 1) / 2]->due > j->due) {
-        s->delayed[i] = s->delayed[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->delayed[i] = j;
-    return 0;
-}
-
-static struct job *heap_pop(struct sched *s)
-{
-    struct job *top = s->delayed[0];
-    struct job *last = s->delayed[--s->delayed_n];
-    size_t i = 0, n = s->delayed_n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && s->delayed[c + 1]->due < s->delayed[c]->due)
-            c++;
-        if (s->delayed[c]->due >= last->due)
-            break;
-        s->delayed[i] = s->delayed[c];
-        i = c;
-    }
-    if (n)
-        s->delayed[i] = last;
-    return top;
-}
-
-/* ---- finishing rows ---------------------------------------------------- */
-
-static void stop_run(struct sched *s, enum stop_reason why)
-{
-    if (s->stop == STOP_NONE)
-        s->stop = why;
-}
-
-static void record(struct sched *s, unsigned long line, const char *group, size_t glen,
-                   const char *user, size_t ulen, const char *acct, size_t alen,
-                   enum status st, long http, unsigned attempts, unsigned long latency,
-                   const char *error, const char *reason)
-{
-    struct row_result r = {
-        .line = line, .group_id = group, .group_len = glen, .user_id = user,
-        .user_len = ulen, .account = acct, .account_len = alen, .status = st,
-        .http_status = http, .attempts = attempts, .latency_ms = latency,
-        .error = error, .reason = reason, .finished_at = wall_now(),
-    };
-    if (results_write(s->res, &r) != 0) {
-        /* Counted apart: the summary speaks only of lines that are in the file. */
-        s->counts.unrecorded++;
-        if (s->stop != STOP_WRITE) {
-            log_error("%s", results_error(s->res));
-            log_error("stopping: no more requests while results cannot be recorded");
-            s->stop = STOP_WRITE;
-        }
-        return;
-    }
-    s->counts.by_status[st]++;
-    struct account *a = account_find(s, acct, alen);
-    if (a)
-        a->by_status[st]++;
-}
-
-/* The circuit breaker: once enough rows have finished, a failure share above
- * --max-failure-rate means something systemic (a wrong account, a revoked scope,
- * an outage): stop before burning the rest of the file. */
-static void check_breaker(struct sched *s)
-{
-    const unsigned long *c = s->counts.by_status;
-    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_ADDED] + c[ST_FAILED];
-    if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
-        return;
-    if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
-        log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
-                  "unfinished rows go to the retry log",
-                  c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
-        s->stop = STOP_BREAKER;
-    }
-}
-
-static void job_free(struct job *j)
-{
-    cJSON_free(j->remote_data);
-    free(j);
-}
-
-/* Finished jobs are kept for the next rows, so steady state allocates nothing
- * per row: about as many as can be queued or in flight at once. */
-#define SPARE_MAX 1024
-
-static void job_release(struct sched *s, struct job *j)
-{
-    if (s->nspare >= SPARE_MAX) {
-        job_free(j);
-        return;
-    }
-    cJSON_free(j->remote_data);
-    j->remote_data = NULL;
-    j->next = s->spare;
-    s->spare = j;
-    s->nspare++;
-}
-
-static void finish(struct sched *s, struct job *j, enum status st, long http,
-                   unsigned long latency, const char *error, const char *reason)
-{
-    struct account *a = j->acct;
-    record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len, st,
-           http, j->attempts, latency, error, reason);
-    job_release(s, j);
-    if (st == ST_FAILED)
-        check_breaker(s);
-}
-
-/* ---- reading ----------------------------------------------------------- */
-
-static struct job *job_new(struct sched *s, const struct csvin_row *row, struct account *a)
-{
-    size_t need = row->group_len + row->user_len + 2;
-    struct job *j = s->spare;
-    if (j) {
-        s->spare = j->next;
-        s->nspare--;
-        if (j->cap < need) {
-            free(j);
-            j = NULL;
-        }
-    }
-    if (!j) {
-        size_t cap = need < 64 ? 64 : need;  /* room for the ids of most rows */
-        j = malloc(sizeof *j + cap);
-        if (!j)
-            return NULL;
-        j->cap = cap;
-    }
-    size_t cap = j->cap;
-    memset(j, 0, sizeof *j);
-    j->cap = cap;
-    j->acct = a;
-    j->line = row->line;
-    j->group = j->data;
-    j->user = j->data + row->group_len + 1;
-    memcpy(j->group, row->group_id, row->group_len + 1);
-    memcpy(j->user, row->user_id, row->user_len + 1);
-    j->group_len = row->group_len;
-    j->user_len = row->user_len;
-    if (row->remote_data) {
-        /* Minified once here, so each attempt only copies it into the body. */
-        j->remote_data = json_object_minify(row->remote_data);
-        if (!j->remote_data) {
-            free(j);
-            return NULL;
-        }
-    }
-    return j;
-}
-
-/* --undo reads a results file: only its rows that say removed are re-added. */
-static int undoable(const struct csvin_row *row)
-{
-    return row->status && strcmp(row->status, "removed") == 0;
-}
-
-#define MAX_INVALID_LOGGED 100  /* further invalid rows are only in the results */
-
-static int is_dup_line(const struct sched *s, unsigned long line)
-{
-    size_t lo = 0, hi = s->ndups;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->dups[mid] < line)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->ndups && s->dups[lo] == line;
-}
-
-/* Reads one row from src and disposes of it: an invalid row is recorded; while
- * stopping, or when its account is stopped, a valid row is not_attempted; else it
- * is queued on its account. expect, when given, is the account the row must have
- * (a cursor reads one account's runs). Returns 1 when a row was consumed, 0 at
- * the end, -1 when the input cannot be read (logged). */
-static int take_row(struct sched *s, struct csvin *src, struct account *expect)
-{
-    struct csvin_row row;
-    int r = csvin_next(src, &row);
-    if (r < 0)
-        log_error("%s", csvin_error(src));
-    if (r <= 0)
-        return r;
-    s->counts.rows++;
-    if (row.invalid) {
-        if (s->invalid_logged++ < MAX_INVALID_LOGGED)
-            log_row(s->input_name, row.line, row.invalid);
-        else if (s->invalid_logged == MAX_INVALID_LOGGED + 1)
-            log_error("more invalid rows are not shown here: see the results file");
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, ST_INVALID, 0, 0, 0, row.invalid, NULL);
-        return 1;
-    }
-    if (s->cfg->undo && !undoable(&row)) {
-        s->counts.ignored++;  /* --undo re-adds only what that run removed */
-        return 1;
-    }
-    struct pair_key k;
-    if (s->done || !s->dups_known)
-        pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len, row.user_id,
-                    row.user_len);
-    if (s->done && pairset_has(s->done, &k)) {
-        s->counts.skipped++;  /* an earlier run has its final line */
-        return 1;
-    }
-    int dup = s->dups_known ? is_dup_line(s, row.line) : pairset_add(&s->seen, &k) == 0;
-    if (dup || s->cfg->dry_run) {
-        /* A repeat is sent once: the first occurrence carries the outcome. */
-        record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
-               row.account, row.account_len, dup ? ST_DUPLICATE : ST_DRY_RUN, 0, 0, 0,
-               dup ? "same pair as an earlier row" : "", NULL);
-        return 1;
-    }
-    struct account *a = expect ? expect : account_get(s, row.account, row.account_len);
-    if (expect && (row.account_len != a->id_len || memcmp(row.account, a->id, a->id_len))) {
-        log_error("%s line %lu: not the row read before: the input changed while grouprm "
-                  "was running", s->input_name, row.line);
-        return -1;
-    }
-    const char *why = s->stop != STOP_NONE ? "run stopped"
-                      : a && a->stopped    ? "account stopped"
-                                           : NULL;
-    struct job *j = !why && a ? job_new(s, &row, a) : NULL;
-    if (j) {
-        enqueue(s, j, 0);
-        return 1;
-    }
-    if (!why) {
-        log_error("out of memory");
-        why = "out of memory";
-    }
-    record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len, row.account,
-           row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why, a && a->stopped ? a->stopped : NULL);
-    if (strcmp(why, "out of memory") == 0)
-        stop_run(s, STOP_FATAL);
-    return 1;
-}
-
-static void input_broke(struct sched *s)
-{
-    s->input_failed = 1;
-    s->input_broken = 1;
-    s->input_done = 1;
-    log_error("no rows after that point are sent");
-    stop_run(s, STOP_FATAL);
-}
-
-/* Sequential mode: reads rows while want() says so and the input lasts. */
-static void read_seq(struct sched *s, int (*want)(const struct sched *s))
-{
-    while (!s->input_done && want(s)) {
-        int r = take_row(s, s->seq, NULL);
-        if (r < 0)
-            input_broke(s);
-        else if (r == 0)
-            s->input_done = 1;
-    }
-}
-
-static int want_readahead(const struct sched *s)
-{
-    return s->stop == STOP_NONE && s->queued < s->readahead;
-}
-
-/* Every row is to be recorded (stopping, or a dry run), unless nothing can be. */
-static int want_rest(const struct sched *s) { return s->stop != STOP_WRITE; }
-
-/* Sequential mode: keeps a bounded read-ahead queued. */
-static void refill(struct sched *s) { read_seq(s, want_readahead); }
-
-#define ACCOUNT_DEPTH 8  /* rows read ahead per account in by-account mode */
-
-/* By-account mode: reads the account's next rows from its own cursor until want
- * are queued or none are left. */
-static void fill_account(struct sched *s, struct account *a, unsigned long want)
-{
-    while (a->rows_left && a->queued < want && !s->input_broken) {
-        if (a->run_left == 0) {
-            char err[300];
-            struct run *run = &a->runs[a->run_next++];
-            /* The next run often lies in the bytes the cursor already holds
-             * (accounts interleaved row by row): move there without a read. */
-            if (a->cur && csvin_seek(a->cur, run->offset, run->line) == 0) {
-                a->run_left = run->rows;
-                continue;
-            }
-            csvin_close(a->cur);
-            a->cur = csvin_cursor(s->in, s->fd, run->offset, run->line, err, sizeof err);
-            if (!a->cur) {
-                log_error("%s", err);
-                input_broke(s);
-                break;
-            }
-            a->run_left = run->rows;
-        }
-        int r = take_row(s, a->cur, a);
-        if (r <= 0) {
-            if (r == 0)
-                log_error("%s: ended early: the input changed while grouprm was running",
-                          s->input_name);
-            input_broke(s);
-            break;
-        }
-        a->run_left--;
-        a->rows_left--;
-    }
-    if (!a->rows_left || s->input_broken) {
-        csvin_close(a->cur);
-        a->cur = NULL;
-        if (!a->head)
-            deactivate(s, a);
-    }
-}
-
-static int add_dup(struct sched *s, unsigned long line)
-{
-    unsigned long *p = room_for(s->dups, s->ndups, &s->dups_cap, sizeof *p, 64);
-    if (!p)
-        return -1;
-    s->dups = p;
-    s->dups[s->ndups++] = line;
-    return 0;
-}
-
-#define MAX_RUNS (1u << 16)  /* beyond this the file is interleaved: read it in order */
-
-static int add_run(struct account *a, const struct csvin_row *row, unsigned long rows)
-{
-    struct run *r = room_for(a->runs, a->nruns, &a->runs_cap, sizeof *r, 1);
-    if (!r)
-        return -1;
-    a->runs = r;
-    a->runs[a->nruns++] = (struct run){row->offset, row->line, rows};
-    return 0;
-}
-
-/* The plan pass: one read of the whole input before anything is sent. It finds a
- * malformed file before any request, counts the rows, and records where each
- * account's rows lie, so that a file sorted by account can still be served to
- * every account at once, each from its own cursor, with memory bounded by the
- * number of accounts and not of rows. A file with more runs than MAX_RUNS is
- * interleaved, and reading it in order is fair already. Returns 0, or -1 when
- * the input is malformed (nothing is sent). */
-static int plan(struct sched *s)
-{
-    if (s->fd < 0) {
-        s->seq = s->in;  /* a pipe cannot be read twice */
-        return 0;
-    }
-    struct csvin_row row, first;
-    struct account *cur = NULL;
-    unsigned long leading = 0;  /* invalid rows before the first valid one */
-    size_t runs = 0;
-    int fallback = 0, r;
-    memset(&first, 0, sizeof first);
-    struct stat st;
-    off_t size = fstat(s->fd, &st) == 0 ? st.st_size : 0;
-    while ((r = csvin_next(s->in, &row)) == 1) {
-        if (s->stats.rows++ == 0)
-            first = row;
-        if (s->stats.rows == 1024 && row.offset > first.offset) {
-            /* Size the set of pairs once, from the bytes per row so far, rather
-             * than doubling it (and briefly holding two) as it fills. */
-            double per_row = (double)(row.offset - first.offset) / 1023.0;
-            pairset_reserve(&s->seen, (size_t)((double)size / per_row * 1.05));
-        }
-        if (fallback)
-            continue;
-        int dup = 0, ignore = !row.invalid && s->cfg->undo && !undoable(&row);
-        if (!row.invalid && !ignore) {
-            struct pair_key k;
-            pair_key_of(&k, row.account, row.account_len, row.group_id, row.group_len,
-                        row.user_id, row.user_len);
-            int added = pairset_add(&s->seen, &k);
-            if (added < 0 || (added == 0 && add_dup(s, row.line) != 0)) {
-                log_error("out of memory");
-                return -1;
-            }
-            dup = added == 0;
-        }
-        s->stats.invalid += row.invalid != NULL;
-        s->stats.duplicates += dup;
-        s->stats.ignored += ignore;
-        if (row.invalid || dup || ignore) {
-            /* Such rows stay in whatever run they sit in: its cursor records them. */
-            if (cur) {
-                cur->runs[cur->nruns - 1].rows++;
-                cur->rows_left++;
-            } else {
-                leading++;
-            }
-            continue;
-        }
-        struct account *a = account_get(s, row.account, row.account_len);
-        if (!a) {
-            log_error("out of memory");
-            return -1;
-        }
-        if (a->planned_valid++ == 0)
-            s->stats.accounts++;
-        if (a != cur) {
-            if (runs == MAX_RUNS) {
-                fallback = 1;
-                continue;
-            }
-            if (add_run(a, cur ? &row : &first, 0) != 0) {
-                log_error("out of memory");
-                return -1;
-            }
-            runs++;
-            if (!cur) {
-                a->runs[0].rows = leading;
-                a->rows_left = leading;
-            }
-            cur = a;
-        }
-        a->runs[a->nruns - 1].rows++;
-        a->rows_left++;
-    }
-    if (r < 0) {
-        log_error("%s", csvin_error(s->in));
-        log_error("nothing was sent: fix the file and run again");
-        return -1;
-    }
-    /* Duplicates are known by line now; the set of pairs is not needed again. */
-    pairset_free(&s->seen);
-    s->dups_known = 1;
-    if (fallback || !cur) {
-        /* Read in order from the first row, with a cursor on the same input. */
-        for (size_t i = 0; i < s->acct_cap; i++) {
-            struct account *a = s->accts[i];
-            if (a) {
-                free(a->runs);
-                a->runs = NULL;
-                a->nruns = a->runs_cap = 0;
-                a->rows_left = 0;
-            }
-        }
-        if (s->stats.rows == 0) {
-            s->input_done = 1;
-            return 0;
-        }
-        char err[300];
-        s->seq = csvin_cursor(s->in, s->fd, first.offset, first.line, err, sizeof err);
-        if (!s->seq) {
-            log_error("%s", err);
-            return -1;
-        }
-        return 0;
-    }
-    s->by_account = 1;
-    s->input_done = 1;
-    for (size_t i = 0; i < s->acct_cap; i++)
-        if (s->accts[i] && s->accts[i]->rows_left)
-            activate(s, s->accts[i]);
-    return 0;
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -843,18 +148,6 @@ static struct account *next_ready(struct sched *s, mono_ms now, mono_ms *wake)
     return NULL;
 }
 
-/* Reads every row the account has left; take_row records each one (we are
- * stopping, or this is a dry run), so none is queued. */
-static void consume_account(struct sched *s, struct account *a)
-{
-    if (s->stop == STOP_WRITE || s->input_broken) {
-        a->rows_left = 0;  /* nothing more can be read or recorded */
-        fill_account(s, a, 1);
-    }
-    while (a->rows_left)
-        fill_account(s, a, 1);
-}
-
 /* Everything not finished becomes not_attempted; the input is read to its end. */
 static void drain_unfinished(struct sched *s)
 {
@@ -864,95 +157,17 @@ static void drain_unfinished(struct sched *s)
                       : s->stop == STOP_STRICT  ? "not sent: the input has invalid rows (--strict)"
                                                 : "run stopped";
     while (s->delayed_n) {
-        struct job *j = heap_pop(s);
+        struct job *j = retryheap_pop(s);
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
     }
     while (s->active_n) {
         struct job *j;
-        while ((j = dequeue(s, s->active[0])) != NULL)
+        while ((j = accounts_dequeue(s, s->active[0])) != NULL)
             finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, why, NULL);
         if (s->active_n)
-            consume_account(s, s->active[0]);
+            intake_consume_account(s, s->active[0]);
     }
-    read_seq(s, want_rest);
-}
-
-static unsigned long rows_done(const struct sched *s)
-{
-    unsigned long d = s->counts.skipped + s->counts.ignored;
-    for (int i = 0; i < ST__COUNT; i++)
-        d += s->counts.by_status[i];
-    return d;
-}
-
-/* What the limits allow right now, in requests per second (0: no limit). */
-static double limit_rate(const struct sched *s)
-{
-    const struct rate *ar = &s->cfg->account_rate, *tr = &s->cfg->token_rate;
-    double r = 0;
-    if (ar->n && s->active_n)
-        r = (double)ar->n * 1000.0 / (double)ar->dur_ms * (double)s->active_n;
-    if (tr->n) {
-        double t = (double)tr->n * 1000.0 / (double)tr->dur_ms;
-        if (r == 0 || t < r)
-            r = t;
-    }
-    return r;
-}
-
-static void progress_cb(uv_timer_t *timer)
-{
-    struct sched *s = timer->data;
-    mono_ms now = uv_now(s->loop);
-    double dt = (double)(now - s->last_tick) / 1000.0;
-    unsigned long done = rows_done(s);
-    if (dt > 0) {
-        /* Smoothed over about ten seconds whatever the tick; before ten seconds
-         * have passed, over the whole run so far, so the first figures are not
-         * dragged toward zero. */
-        double since = (double)(now - s->started_ms) / 1000.0;
-        double span = since < dt ? dt : since > 10.0 ? 10.0 : since;
-        double w = dt / span;
-        s->pace += w * ((double)(done - s->last_done) / dt - s->pace);
-        s->req_rate += w * ((double)(s->counts.requests - s->last_requests) / dt - s->req_rate);
-    }
-    s->last_tick = now;
-    s->last_done = done;
-    s->last_requests = s->counts.requests;
-
-    struct progress_view v = {
-        .done = done, .total = s->stats.rows,
-        .removed = s->counts.by_status[ST_REMOVED],
-        .not_found = s->counts.by_status[ST_NOT_FOUND],
-        .failed = s->counts.by_status[ST_FAILED], .added = s->counts.by_status[ST_ADDED],
-        .http429 = s->counts.http429, .rate = s->req_rate,
-    };
-    v.eta_s = progress_eta(v.total > done ? v.total - done : 0, s->pace, limit_rate(s));
-    if (!v.total)
-        v.eta_s = -1;
-    mono_ms last_pause = 0;
-    for (size_t i = 0; i < s->active_n; i++)
-        if (s->active[i]->paused_until > now) {
-            v.paused++;
-            if (s->active[i]->paused_until > last_pause)
-                last_pause = s->active[i]->paused_until;
-        }
-    if (v.paused)
-        v.paused_until = wall_now() + (double)(last_pause - now) / 1000.0;
-    char line[512];
-    progress_format(line, sizeof line, &v);
-    if (s->progress_tty)
-        fprintf(stderr, "\r\033[K%s", line);
-    else
-        log_info("progress: %s", line);
-}
-
-void sched_set_progress(struct sched *s, int tty, uint64_t interval_ms)
-{
-    s->progress_on = 1;
-    s->progress_tty = tty;
-    s->progress_ms = tty ? 100 : interval_ms;
-    log_set_live_line(tty);
+    intake_read_rest(s);
 }
 
 static void finished_cb(uv_timer_t *timer)
@@ -971,10 +186,7 @@ static void check_finished(struct sched *s)
         return;
     s->finished = 1;
     uv_timer_stop(&s->sync);
-    uv_timer_stop(&s->progress);
-    if (s->progress_on && s->progress_tty)
-        fputs("\r\033[K", stderr);  /* the summary takes the line's place */
-    log_set_live_line(0);
+    liveprogress_stop(s);
     /* Not now: this may run inside http's hand-back loop, which goes on using
      * the transfers that on_finished frees. The next loop turn is safe. */
     uv_timer_start(&s->wake, finished_cb, 0, 0);
@@ -990,6 +202,8 @@ static void flush_batch(struct sched *s)
     }
 }
 
+#define ACCOUNT_DEPTH 8  /* rows read ahead per account in by-account mode */
+
 static void dispatch(struct sched *s)
 {
     if (s->finished)
@@ -1001,8 +215,8 @@ static void dispatch(struct sched *s)
     if (s->cfg->dry_run) {
         /* Nothing is sent: every row is read and recorded. */
         while (s->active_n)
-            consume_account(s, s->active[0]);
-        read_seq(s, want_rest);
+            intake_consume_account(s, s->active[0]);
+        intake_read_rest(s);
         check_finished(s);
         return;
     }
@@ -1010,14 +224,14 @@ static void dispatch(struct sched *s)
     mono_ms wake = NEVER;
     if (s->stop == STOP_NONE) {
         while (s->delayed_n && s->delayed[0]->due <= now) {
-            struct job *j = heap_pop(s);
+            struct job *j = retryheap_pop(s);
             if (j->acct->stopped)
                 finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped",
                        j->acct->stopped);
             else
-                enqueue(s, j, 1);
+                accounts_enqueue(s, j, 1);
         }
-        refill(s);
+        intake_refill(s);
     }
     while (s->stop == STOP_NONE && http_busy(s->http) < s->cfg->concurrency) {
         if (!s->active_n)
@@ -1031,16 +245,16 @@ static void dispatch(struct sched *s)
         if (!a)
             break;
         if (!a->head) {
-            fill_account(s, a, ACCOUNT_DEPTH);
+            intake_fill_account(s, a, ACCOUNT_DEPTH);
             if (!a->head)
                 continue;  /* only invalid rows were left; it has left the ring */
         }
         size_t served = s->rr;
-        send_job(s, dequeue(s, a), now);
+        send_job(s, accounts_dequeue(s, a), now);
         /* If the account emptied, another took its place at this index. */
         if (a->active && s->active_n)
             s->rr = (served + 1) % s->active_n;
-        refill(s);
+        intake_refill(s);
     }
     if (s->stop == STOP_NONE && s->delayed_n && s->delayed[0]->due < wake)
         wake = s->delayed[0]->due;
@@ -1062,10 +276,10 @@ static void stop_account(struct sched *s, struct account *a, const char *reason,
     a->stopped = reason;
     log_error("account '%s': %s; its rows go to the retry log", a->id, error);
     struct job *j;
-    while ((j = dequeue(s, a)) != NULL)
+    while ((j = accounts_dequeue(s, a)) != NULL)
         finish(s, j, ST_NOT_ATTEMPTED, j->last_http, 0, "account stopped", reason);
     while (a->rows_left && !s->input_broken)
-        fill_account(s, a, 1);  /* records each unread row as not_attempted */
+        intake_fill_account(s, a, 1);  /* records each unread row as not_attempted */
 }
 
 /* ---- completions ------------------------------------------------------- */
@@ -1152,10 +366,10 @@ static void on_done(struct transfer *t, void *ctx)
         j->due = now + backoff_delay_ms(j->attempts, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
                                         floor_ms, next_uniform(s));
         s->counts.retries++;
-        if (heap_push(s, j) != 0) {
+        if (retryheap_push(s, j) != 0) {
             finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, "out of memory",
                    v.reason);
-            stop_run(s, STOP_FATAL);
+            sched_stop_run(s, STOP_FATAL);
         }
         break;
     }
@@ -1172,7 +386,7 @@ static void on_done(struct transfer *t, void *ctx)
             else
                 log_error("stopping: %s", error);
         }
-        stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
+        sched_stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
         break;
     }
 }
@@ -1277,50 +491,6 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     return s;
 }
 
-int sched_plan(struct sched *s, struct input_id *id)
-{
-    sha256_init(&s->hash);
-    int hashed = s->fd >= 0 && csvin_hash_into(s->in, &s->hash) == 0;
-    if (plan(s) != 0)
-        return -1;
-    if (!hashed)
-        return 0;
-    struct stat st;
-    unsigned char d[32];
-    sha256_final(&s->hash, d);
-    sha256_hex(d, id->sha256);
-    id->size = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-    return 1;
-}
-
-const struct plan_stats *sched_stats(const struct sched *s) { return &s->stats; }
-
-static int by_rows_desc(const void *x, const void *y)
-{
-    const struct account *a = *(struct account *const *)x, *b = *(struct account *const *)y;
-    return a->planned_valid < b->planned_valid ? 1 : a->planned_valid > b->planned_valid ? -1
-                                                                                       : 0;
-}
-
-size_t sched_accounts(const struct sched *s, size_t max,
-                      void (*cb)(const char *id, unsigned long rows,
-                                 const unsigned long *by_status, void *ctx),
-                      void *ctx)
-{
-    struct account **v = malloc((s->acct_n ? s->acct_n : 1) * sizeof *v);
-    size_t n = 0;
-    if (!v)
-        return 0;
-    for (size_t i = 0; i < s->acct_cap; i++)
-        if (s->accts[i])
-            v[n++] = s->accts[i];
-    qsort(v, n, sizeof *v, by_rows_desc);
-    for (size_t i = 0; cb && i < n && i < max; i++)
-        cb(v[i]->id, v[i]->planned_valid, v[i]->by_status, ctx);
-    free(v);
-    return n;
-}
-
 void sched_start(struct sched *s, struct results *res, const struct pairset *done)
 {
     s->res = res;
@@ -1333,10 +503,7 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
         s->stop = STOP_STRICT;
     }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
-    s->last_tick = uv_now(s->loop);
-    s->started_ms = s->last_tick;
-    if (s->progress_on && !s->cfg->dry_run)
-        uv_timer_start(&s->progress, progress_cb, s->progress_ms, s->progress_ms);
+    liveprogress_start(s);
     dispatch(s);
 }
 
@@ -1381,7 +548,7 @@ void sched_free(struct sched *s)
         struct job *j;
         while ((j = a->head) != NULL) {
             a->head = j->next;
-            job_free(j);
+            jobs_free(j);
         }
         window_free(&a->win);
         csvin_close(a->cur);
@@ -1392,7 +559,7 @@ void sched_free(struct sched *s)
     if (s->seq != s->in)
         csvin_close(s->seq);
     for (size_t i = 0; i < s->delayed_n; i++)
-        job_free(s->delayed[i]);
+        jobs_free(s->delayed[i]);
     while (s->spare) {
         struct job *j = s->spare;
         s->spare = j->next;

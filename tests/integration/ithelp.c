@@ -32,11 +32,11 @@
 #define MOCK_STOP_TIMEOUT_MS 15000
 #define RUN_TIMEOUT_MS 120000
 #define MAX_ARGS 128
-#define JOURNAL_FIELDS 14
+#define JOURNAL_FIELDS 15
 
 static const char JOURNAL_HEADER[] =
     "seq\tt_ms\tmethod\tpath\taccount\tgroup_id\tuser_id\tidempotency_key\tstatus\treplay"
-    "\tuser_agent\tauth\tquery\tremote_data";
+    "\tuser_agent\tauth\tquery\tremote_data\tinflight";
 
 const char *const it_pass_env[] = {
     "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "LD_LIBRARY_PATH", NULL,
@@ -1295,6 +1295,8 @@ struct journal *journal_load(struct it_ctx *c)
         r->auth = xstrndup(f[11], strlen(f[11]));
         r->query = xstrndup(f[12], strlen(f[12]));
         r->remote_data = xstrndup(f[13], strlen(f[13]));
+        r->inflight = (int)strtol(f[14], &end, 10);
+        assert_true(end != f[14] && *end == '\0');
         line = nl + 1;
     }
     if (lineno == 0) {

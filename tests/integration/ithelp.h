@@ -187,6 +187,7 @@ struct jrow {
     char *ua, *auth;
     char *query;        /* raw query string as received, without the '?' */
     char *remote_data;  /* the body's remote_data as compact JSON, or "" */
+    int inflight;       /* the account's requests in progress at admission; 0: not admitted */
 };
 
 struct journal {

@@ -7,7 +7,7 @@
 
 static const char header[] =
     "seq\tt_ms\tmethod\tpath\taccount\tgroup_id\tuser_id\tidempotency_key"
-    "\tstatus\treplay\tuser_agent\tauth\tquery\tremote_data\n";
+    "\tstatus\treplay\tuser_agent\tauth\tquery\tremote_data\tinflight\n";
 
 int journal_open(struct journal *j, const char *path)
 {
@@ -65,7 +65,7 @@ static void format_fields(struct sbuf *b, const struct journal_entry *e)
     sbuf_add_escaped(b, e->query);
     sbuf_add(b, "\t", 1);
     sbuf_add_escaped(b, e->remote_data);
-    sbuf_add(b, "\n", 1);
+    sbuf_addf(b, "\t%u\n", e->inflight);
 }
 
 void journal_record(struct journal *j, const struct journal_entry *e)

@@ -4,7 +4,7 @@
  * so a restarted mock can keep appending to one journal) and then one line per
  * request:
  *   seq t_ms method path account group_id user_id idempotency_key status replay user_agent auth
- *   query remote_data
+ *   query remote_data inflight
  * TAB-separated, each field escaped (\ -> \\, TAB -> \t, LF -> \n, CR -> \r).
  * seq is assigned under the journal's lock at write time, so the file is in seq
  * order; every line is flushed at once so the file is complete whenever the
@@ -30,6 +30,7 @@ struct journal_entry {
     int auth_ok;
     const char *query;        /* raw query string, without the '?' */
     const char *remote_data;  /* the body's remote_data, compact JSON */
+    unsigned inflight;        /* the account's requests in progress at admission; 0: not admitted */
 };
 
 struct journal {

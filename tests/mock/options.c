@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 enum {
     OPT_PORT = 256, OPT_TOKEN, OPT_JOURNAL, OPT_MEMBERS, OPT_ACCOUNT_LIMIT,
     OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RATE_HEADERS, OPT_BLOCKED,
-    OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY,
+    OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_BURST,
+    OPT_LATENCY, OPT_SEED, OPT_ACCOUNT_CONCURRENCY, OPT_RETRY_AFTER_ALWAYS,
 };
 
 static const struct option long_opts[] = {
@@ -22,6 +24,11 @@ static const struct option long_opts[] = {
     {"account-limit", required_argument, NULL, OPT_ACCOUNT_LIMIT},
     {"token-limit", required_argument, NULL, OPT_TOKEN_LIMIT},
     {"limit-mode", required_argument, NULL, OPT_LIMIT_MODE},
+    {"burst", required_argument, NULL, OPT_BURST},
+    {"latency", required_argument, NULL, OPT_LATENCY},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"account-concurrency", required_argument, NULL, OPT_ACCOUNT_CONCURRENCY},
+    {"retry-after-always", required_argument, NULL, OPT_RETRY_AFTER_ALWAYS},
     {"no-rate-headers", no_argument, NULL, OPT_NO_RATE_HEADERS},
     {"rate-headers", required_argument, NULL, OPT_RATE_HEADERS},
     {"blocked-account", required_argument, NULL, OPT_BLOCKED},
@@ -41,10 +48,21 @@ static const char usage[] =
     "  --members FILE         CSV of group_id,user_id[,integrated_account_id] members\n"
     "  --account-limit N/DUR  limit per integrated account (e.g. 50/10s)\n"
     "  --token-limit N/DUR    limit for the token\n"
-    "  --limit-mode MODE      fixed (default: fixed windows) or leaky (leaky buckets)\n"
+    "  --limit-mode MODE      how both limits count: fixed (default: fixed windows),\n"
+    "                         leaky (leaky buckets), bucket (GCRA, like nginx limit_req)\n"
+    "                         or sliding (HAProxy-style sliding counter; refused\n"
+    "                         requests count too)\n"
+    "  --burst B              bucket mode: B + 1 requests may go at once (default 0)\n"
     "  --rate-headers STYLE   truto (default: ratelimit-*), okta (x-rate-limit-*)\n"
     "                         or ietf (RateLimit, RateLimit-Policy)\n"
     "  --no-rate-headers      omit the rate-limit headers (Retry-After stays)\n"
+    "  --latency MEDIAN[,P99] delay admitted answers by a log-normal random time\n"
+    "                         (milliseconds; P99 default 3 x MEDIAN; 0: off)\n"
+    "  --seed N               seed for the latency draws (default 1)\n"
+    "  --account-concurrency N  at most N requests in progress per account; one more\n"
+    "                         gets 429 without Retry-After (default 0: no cap)\n"
+    "  --retry-after-always S every answer carries Retry-After: S (a rate-limit 429\n"
+    "                         keeps its own value)\n"
     "  --blocked-account ID   answer 503 account_blocked (repeatable)\n"
     "  --reauth-account ID    answer remote 401, needs re-auth (repeatable)\n"
     "  --threads N            worker threads (default 2)\n"
@@ -110,6 +128,29 @@ int parse_rate(const char *s, struct rate_limit *out)
     return 0;
 }
 
+/* "MEDIAN[,P99]" in milliseconds: MEDIAN 0-60000 (0: off, then alone),
+ * MEDIAN <= P99 <= 3600000; P99 defaults to 3 x MEDIAN. */
+static int parse_latency(const char *s, unsigned *median, unsigned *p99)
+{
+    char num[16];
+    const char *comma = strchr(s, ',');
+    size_t n = comma ? (size_t)(comma - s) : strlen(s);
+    if (n == 0 || n >= sizeof num)
+        return -1;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    unsigned long m, p;
+    if (parse_ulong(num, 60000, &m))
+        return -1;
+    if (!comma)
+        p = 3 * m;
+    else if (m == 0 || parse_ulong(comma + 1, 3600000, &p) || p < m)
+        return -1;
+    *median = (unsigned)m;
+    *p99 = (unsigned)p;
+    return 0;
+}
+
 static void push(const char ***list, size_t *n, const char *v)
 {
     *list = xrealloc(*list, (*n + 1) * sizeof **list);
@@ -154,8 +195,38 @@ static int apply(struct mock_options *o, int c, const char *arg)
             o->limit_mode = LIMIT_FIXED;
         else if (!strcmp(arg, "leaky"))
             o->limit_mode = LIMIT_LEAKY;
+        else if (!strcmp(arg, "bucket"))
+            o->limit_mode = LIMIT_BUCKET;
+        else if (!strcmp(arg, "sliding"))
+            o->limit_mode = LIMIT_SLIDING;
         else
-            return bad("--limit-mode", arg, "fixed or leaky");
+            return bad("--limit-mode", arg, "fixed, leaky, bucket or sliding");
+        return 0;
+    case OPT_LATENCY:
+        if (parse_latency(arg, &o->latency_median_ms, &o->latency_p99_ms))
+            return bad("--latency", arg,
+                       "MEDIAN[,P99] in milliseconds, MEDIAN 0-60000, MEDIAN <= P99 <= 3600000");
+        return 0;
+    case OPT_SEED:
+        if (parse_ulong(arg, ULONG_MAX, &v))
+            return bad("--seed", arg, "a non-negative integer");
+        o->seed = v;
+        return 0;
+    case OPT_ACCOUNT_CONCURRENCY:
+        if (parse_ulong(arg, 1000000ul, &v))
+            return bad("--account-concurrency", arg, "a number 0-1000000");
+        o->account_concurrency = (unsigned)v;
+        return 0;
+    case OPT_RETRY_AFTER_ALWAYS:
+        if (parse_ulong(arg, 86400ul, &v))
+            return bad("--retry-after-always", arg, "whole seconds 0-86400");
+        o->retry_after_always = (long)v;
+        return 0;
+    case OPT_BURST:
+        if (parse_ulong(arg, 1000000000ul, &v))
+            return bad("--burst", arg, "a number 0-1000000000");
+        o->burst = (unsigned)v;
+        o->burst_set = 1;
         return 0;
     case OPT_NO_RATE_HEADERS:
         o->rate_headers = 0;
@@ -191,6 +262,16 @@ static int apply(struct mock_options *o, int c, const char *arg)
     return -1;
 }
 
+/* Combinations that would silently mean nothing. Returns 0, or -1 after printing why. */
+static int check(const struct mock_options *o)
+{
+    if (o->burst_set && o->limit_mode != LIMIT_BUCKET) {
+        fputs("truto-mock: --burst needs --limit-mode bucket\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
 static void set_defaults(struct mock_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -200,6 +281,8 @@ static void set_defaults(struct mock_options *o)
     o->rate_headers = 1;
     o->rate_style = RATE_TRUTO;
     o->threads = 2;
+    o->seed = 1;
+    o->retry_after_always = -1;
 }
 
 int options_parse(struct mock_options *o, int argc, char **argv)
@@ -230,6 +313,10 @@ int options_parse(struct mock_options *o, int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "truto-mock: unexpected argument '%s' (see --help)\n", argv[optind]);
+        options_free(o);
+        return -1;
+    }
+    if (check(o)) {
         options_free(o);
         return -1;
     }

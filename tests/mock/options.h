@@ -20,6 +20,8 @@ struct rate_limit {
 enum limit_mode {
     LIMIT_FIXED,   /* fixed windows: n per window, the count resets at its end */
     LIMIT_LEAKY,   /* leaky buckets: drain n per dur_ms, hold max(1, n / 10) */
+    LIMIT_BUCKET,  /* GCRA: one per dur_ms / n, bursts of burst + 1 */
+    LIMIT_SLIDING, /* sliding counter: every request counts, refused ones too */
 };
 
 /* Which headers carry a limit's standing (--rate-headers). */
@@ -37,10 +39,17 @@ struct mock_options {
     struct rate_limit account_limit;
     struct rate_limit token_limit;
     enum limit_mode limit_mode;
+    unsigned burst;                /* --burst, for --limit-mode bucket */
+    int burst_set;
     int rate_headers;              /* 0 after --no-rate-headers */
     enum rate_style rate_style;
     const char *tls_cert;          /* --tls-cert PEM file, or NULL for plain HTTP */
     const char *tls_key;           /* --tls-key PEM file */
+    unsigned latency_median_ms;    /* --latency MEDIAN; 0: off */
+    unsigned latency_p99_ms;       /* --latency ...,P99; default 3 x MEDIAN */
+    uint64_t seed;                 /* --seed, for the latency draws; default 1 */
+    unsigned account_concurrency;  /* --account-concurrency; 0: off */
+    long retry_after_always;       /* --retry-after-always S; -1: off */
     const char **blocked;          /* --blocked-account values */
     size_t nblocked;
     const char **reauth;           /* --reauth-account values */

@@ -17,6 +17,9 @@ const char BODY_NO_METHOD[] =
     "{\"statusCode\":405,\"error\":\"Method Not Allowed\",\"message\":\"Method not allowed\"}";
 const char BODY_RATE_LIMITED[] =
     "{\"statusCode\":429,\"error\":\"Too Many Requests\",\"message\":\"Rate limit exceeded\"}";
+const char BODY_TOO_CONCURRENT[] =
+    "{\"statusCode\":429,\"error\":\"Too Many Requests\","
+    "\"message\":\"Too many concurrent requests\"}";
 const char BODY_BLOCKED[] =
     "{\"statusCode\":503,\"error\":\"Service Unavailable\","
     "\"message\":\"Integrated account is blocked\",\"truto_error_insight\":\"account_blocked\"}";

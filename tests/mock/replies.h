@@ -13,6 +13,7 @@ extern const char BODY_BAD_TOKEN[];      /* 401, Truto's own: not remote */
 extern const char BODY_NO_ROUTE[];       /* 404 for an unknown path */
 extern const char BODY_NO_METHOD[];      /* 405 */
 extern const char BODY_RATE_LIMITED[];   /* 429 */
+extern const char BODY_TOO_CONCURRENT[]; /* 429, over --account-concurrency */
 extern const char BODY_BLOCKED[];        /* 503 account_blocked */
 extern const char BODY_REAUTH[];         /* 401, remote: account needs re-auth */
 extern const char BODY_NOT_MEMBER[];     /* 404, remote */

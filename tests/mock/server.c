@@ -1,15 +1,16 @@
 /* server.c: see server.h. One struct req per HTTP request carries what the
  * checks need across the handler's calls (headers, body chunks, the final
- * call, and a second final call after a slow-MS suspension).
+ * call, and a second final call after a slow-MS or --latency suspension).
  *
  * A request is answered once. libmicrohttpd makes the final call again
  * whenever no response is queued, and while the daemon is stopping
  * MHD_queue_response reports success yet drops the response; so after the
  * answer (or the drop) further calls only close the connection, and
- * server_stop lets the slow-MS requests it resumes finish before it stops
+ * server_stop lets the delayed requests it resumes finish before it stops
  * the daemon, which is what lets them really be answered. */
 #include "server.h"
 #include "faults.h"
+#include "latency.h"
 #include "mclock.h"
 #include "replies.h"
 #include "timer.h"
@@ -34,7 +35,7 @@
 /* Idle keep-alive connections are closed after this, so none leak forever. */
 #define IDLE_TIMEOUT_S 300u
 #define LISTEN_BACKLOG 4096u
-/* How long server_stop waits for resumed slow-MS answers to go out. They are
+/* How long server_stop waits for resumed delayed answers to go out. They are
  * a few hundred bytes and go straight into the socket buffer, so this only
  * bounds the wait should something unforeseen keep one from completing. */
 #define DRAIN_TIMEOUT_NS (5ull * 1000000000u)
@@ -49,11 +50,26 @@ struct mock_server {
     enum rate_style rate_style;
     pthread_mutex_t lock;
     pthread_cond_t drained;   /* on CLOCK_MONOTONIC, like mclock; signalled at delayed == 0 */
-    unsigned delayed;         /* slow-MS requests suspended and not yet completed */
+    unsigned delayed;         /* requests suspended (slow-MS, --latency), not yet completed */
+    struct latency latency;
+    long retry_after_always;  /* --retry-after-always; -1: off */
     char *tls_cert, *tls_key; /* PEM text for HTTPS, or NULL */
 };
 
 enum route { ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD };
+
+struct reply {
+    int status;
+    const char *body;
+    size_t len;
+    int owned;          /* body is malloc'd; MHD frees it with the response */
+    unsigned long retry_after;  /* seconds; 0: none of its own */
+    int no_retry_after; /* not even --retry-after-always's */
+    int rate_headers;   /* send the rate-limit headers from req.rl */
+    int allow_post;     /* 405: Allow: POST */
+    int cacheable;      /* store under the request's Idempotency-Key */
+    int replay;
+};
 
 struct req {
     int started;                /* the access handler has seen it (req_start) */
@@ -73,21 +89,14 @@ struct req {
     char *pair;                 /* state_pair_key, once the body is valid */
     size_t pair_len;
     struct rl_report rl;        /* account limit, or the limit that refused */
-    int suspended;              /* waiting out slow-MS; the next final call answers */
+    int admitted;               /* counts as in progress for its account (state_release) */
+    unsigned inflight;          /* the account's requests in progress at admission */
+    int suspended;              /* waiting out a delay; the next final call answers */
     int delayed;                /* counted in mock_server.delayed until completed */
+    int waited;                 /* has had its delay (slow-MS or --latency) */
+    int has_pending;            /* pending is the answer, sent once the delay is over */
+    struct reply pending;
     int journaled;              /* answered (or dropped): nothing more to do */
-};
-
-struct reply {
-    int status;
-    const char *body;
-    size_t len;
-    int owned;          /* body is malloc'd; MHD frees it with the response */
-    unsigned long retry_after;  /* seconds; 0: no Retry-After */
-    int rate_headers;   /* send the rate-limit headers from req.rl */
-    int allow_post;     /* 405: Allow: POST */
-    int cacheable;      /* store under the request's Idempotency-Key */
-    int replay;
 };
 
 /* ---- per-request context ---- */
@@ -146,6 +155,8 @@ static void req_free(struct req *rq)
     free(rq->idem_key);
     free(rq->user_agent);
     sbuf_free(&rq->body);
+    if (rq->has_pending && rq->pending.owned)
+        free((void *)rq->pending.body);
     free(rq->group_id);
     free(rq->user_id);
     free(rq->pair);
@@ -219,12 +230,18 @@ static void read_body(struct req *rq)
 
 /* ---- answering ---- */
 
-static void journal_req(struct mock_server *s, struct req *rq, int status, int replay)
+/* The request is over: answered, dropped or abandoned. It stops counting as
+ * in progress and gets its journal line. */
+static void finish_req(struct mock_server *s, struct req *rq, int status, int replay)
 {
+    if (rq->admitted) {
+        state_release(s->state, rq->account);
+        rq->admitted = 0;
+    }
     struct journal_entry e = {
         rq->t_ns, rq->method, rq->path, rq->account, rq->group_id, rq->user_id,
         rq->idem_key, status, replay, rq->user_agent, rq->auth_ok, rq->query,
-        rq->remote_data,
+        rq->remote_data, rq->inflight,
     };
     journal_record(s->journal, &e);
     rq->journaled = 1;
@@ -305,18 +322,35 @@ static void add_headers(const struct mock_server *s, const struct req *rq,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (r->retry_after)
         add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    else if (s->retry_after_always >= 0 && !r->no_retry_after)
+        add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+                          (unsigned long long)s->retry_after_always);
     if (r->allow_post)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
     if (r->rate_headers && s->rate_headers && rq->rl.present)
         add_rate_headers(s, &rq->rl, resp);
 }
 
-/* Caches (when asked), sends, journals. Takes ownership of an owned body. */
-static enum MHD_Result send_reply(struct mock_server *s, struct MHD_Connection *c,
-                                  struct req *rq, const struct reply *r)
+/* Suspends the connection for delay_ns; the timer resumes it, and the next
+ * final call carries on (answer_membership, or the pending answer). */
+static void suspend_for(struct mock_server *s, struct MHD_Connection *c, struct req *rq,
+                        uint64_t delay_ns)
 {
-    if (r->cacheable && rq->idem_key)
-        state_idem_put(s->state, rq->idem_key, r->status, r->body, r->len);
+    /* Counted before the timer can see it, so server_stop never misses it. */
+    pthread_mutex_lock(&s->lock);
+    s->delayed++;
+    pthread_mutex_unlock(&s->lock);
+    rq->delayed = rq->waited = 1;
+    /* Suspend first: the timer may resume us as soon as it has the entry. */
+    MHD_suspend_connection(c);
+    rq->suspended = 1;
+    timer_add(s->timer, c, mclock_ns() + delay_ns);
+}
+
+/* Sends and journals. Takes ownership of an owned body. */
+static enum MHD_Result deliver(struct mock_server *s, struct MHD_Connection *c,
+                               struct req *rq, const struct reply *r)
+{
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         r->len, (void *)r->body, r->owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret = MHD_NO;
@@ -330,8 +364,28 @@ static enum MHD_Result send_reply(struct mock_server *s, struct MHD_Connection *
     /* A stopping daemon says yes but queues nothing; then nothing is sent. */
     int queued = ret == MHD_YES &&
                  MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS) != NULL;
-    journal_req(s, rq, queued ? r->status : 0, r->replay);
+    finish_req(s, rq, queued ? r->status : 0, r->replay);
     return ret;
+}
+
+/* Caches (when asked), then sends now, or after a --latency draw for an
+ * admitted request that has not had a delay yet. Takes ownership of an owned
+ * body. The state has changed already; only the answer waits. */
+static enum MHD_Result send_reply(struct mock_server *s, struct MHD_Connection *c,
+                                  struct req *rq, const struct reply *r)
+{
+    if (r->cacheable && rq->idem_key)
+        state_idem_put(s->state, rq->idem_key, r->status, r->body, r->len);
+    if (rq->admitted && !rq->waited) {
+        uint64_t delay = latency_draw_ns(&s->latency);
+        if (delay) {
+            rq->pending = *r;
+            rq->has_pending = 1;
+            suspend_for(s, c, rq, delay);
+            return MHD_YES;
+        }
+    }
+    return deliver(s, c, rq, r);
 }
 
 static struct reply fixed_reply(int status, const char *body)
@@ -405,20 +459,13 @@ static enum MHD_Result answer_faults(struct mock_server *s, struct MHD_Connectio
         break;
     case FAULT_DROP:
         if (state_fault_hit(s->state, rq->pair, rq->pair_len) < f.count) {
-            journal_req(s, rq, 0, 0);
+            finish_req(s, rq, 0, 0);
             return MHD_NO; /* MHD closes the connection without a response */
         }
         break;
     case FAULT_SLOW:
-        /* Counted before the timer can see it, so server_stop never misses it. */
-        pthread_mutex_lock(&s->lock);
-        s->delayed++;
-        pthread_mutex_unlock(&s->lock);
-        rq->delayed = 1;
-        /* Suspend first: the timer may resume us as soon as it has the entry. */
-        MHD_suspend_connection(c);
-        rq->suspended = 1;
-        timer_add(s->timer, c, mclock_ns() + (uint64_t)f.delay_ms * 1000000u);
+        /* Its own delay, instead of a --latency draw. */
+        suspend_for(s, c, rq, (uint64_t)f.delay_ms * 1000000u);
         return MHD_YES;
     case FAULT_NONE:
         break;
@@ -445,18 +492,27 @@ static enum MHD_Result answer_checked(struct mock_server *s, struct MHD_Connecti
     return send_reply(s, c, rq, &r);
 }
 
-/* Steps 3 and 4: rate limits, then the idempotency cache. */
+/* Steps 3 and 4: rate limits and concurrency, then the idempotency cache. */
 static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connection *c,
                                        struct req *rq)
 {
     uint64_t now = mclock_ns();
     struct reply r;
-    if (!state_admit(s->state, rq->account, now, &rq->rl)) {
+    switch (state_admit(s->state, rq->account, now, &rq->rl, &rq->inflight)) {
+    case ADMIT_LIMITED:
         r = fixed_reply(429, BODY_RATE_LIMITED);
         r.retry_after = secs_until(rq->rl.retry_ns, now);
         r.rate_headers = 1;
         return send_reply(s, c, rq, &r);
+    case ADMIT_BUSY:
+        /* Like Okta's concurrency limit: no Retry-After, no rate headers. */
+        r = fixed_reply(429, BODY_TOO_CONCURRENT);
+        r.no_retry_after = 1;
+        return send_reply(s, c, rq, &r);
+    case ADMIT_OK:
+        break;
     }
+    rq->admitted = 1;
     const struct cached_reply *cached = rq->idem_key ? state_idem_get(s->state, rq->idem_key) : NULL;
     if (cached) {
         /* Cached bodies live until the state is freed, after the daemon stops. */
@@ -519,8 +575,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (rq->suspended) {
-        /* Back from a slow-MS wait: steps 1-7 are done. */
         rq->suspended = 0;
+        if (rq->has_pending) {
+            /* Back from a --latency wait: the answer is ready. */
+            struct reply r = rq->pending;
+            rq->has_pending = 0;
+            return deliver(s, c, rq, &r);
+        }
+        /* Back from a slow-MS wait: steps 1-7 are done. */
         return answer_membership(s, c, rq);
     }
     return answer(s, c, rq);
@@ -543,7 +605,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     }
     if (!rq->journaled)
-        journal_req(s, rq, 0, 0); /* the client left, or we stopped, before an answer */
+        finish_req(s, rq, 0, 0); /* the client left, or we stopped, before an answer */
     if (rq->delayed) {
         pthread_mutex_lock(&s->lock);
         if (--s->delayed == 0)
@@ -638,6 +700,8 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     s->journal = j;
     s->rate_headers = o->rate_headers;
     s->rate_style = o->rate_style;
+    s->retry_after_always = o->retry_after_always;
+    latency_init(&s->latency, o->latency_median_ms, o->latency_p99_ms, o->seed);
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -668,7 +732,7 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     return s;
 }
 
-/* Waits until every slow-MS request has completed (or DRAIN_TIMEOUT_NS). The
+/* Waits until every delayed request has completed (or DRAIN_TIMEOUT_NS). The
  * timer has resumed them all, but the workers answer them on their own time:
  * stopping the daemon first would drop those answers. */
 static void drain_delayed(struct mock_server *s)
@@ -696,6 +760,7 @@ void server_stop(struct mock_server *s)
     timer_free(s->timer);
     pthread_cond_destroy(&s->drained);
     pthread_mutex_destroy(&s->lock);
+    latency_free(&s->latency);
     free(s->expected_auth);
     free(s->tls_cert);
     free(s->tls_key);

@@ -3,12 +3,13 @@
  * server_start binds 127.0.0.1:port (0 = any free port) with an internal
  * epoll thread pool of o->threads workers and HTTP/1.1 keep-alive, and
  * answers POSTs to the user-directory group endpoints following Truto's order
- * of checks: token, integrated_account_id, token then account window,
- * Idempotency-Key replay, blocked / re-auth accounts, body, injected faults,
+ * of checks: token, integrated_account_id, token then account limit, the
+ * account's concurrency cap, Idempotency-Key replay, blocked / re-auth accounts, body, injected faults,
  * membership. Every request received is answered and journaled once, with
  * status 0 when no response was sent (drop-K, a client gone mid-request, or
- * a daemon already stopping).
- * server_stop answers any slow-MS requests still waiting and waits for those
+ * a daemon already stopping). With --latency, admitted requests' answers
+ * wait out a random delay on a suspended connection, as slow-MS ones do.
+ * server_stop answers any delayed requests still waiting and waits for those
  * answers to go out, stops the daemon and frees the server; the state and
  * journal outlive it. */
 #ifndef TRUTO_MOCK_SERVER_H

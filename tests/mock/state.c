@@ -2,7 +2,6 @@
 #include "state.h"
 #include "util.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +17,10 @@ void state_init(struct mock_state *st, const struct mock_options *o)
 {
     memset(st, 0, sizeof *st);
     pthread_mutex_init(&st->lock, NULL);
-    st->account_limit = o->account_limit;
-    st->token_limit = o->token_limit;
-    st->limit_mode = o->limit_mode;
-    strmap_init(&st->account_limiters);
+    st->account_rule = (struct limit_rule){o->limit_mode, o->account_limit, o->burst};
+    st->token_rule = (struct limit_rule){o->limit_mode, o->token_limit, o->burst};
+    st->concurrency = o->account_concurrency;
+    strmap_init(&st->accounts);
     strmap_init(&st->members);
     strmap_init(&st->wildcard);
     strmap_init(&st->fault_hits);
@@ -33,7 +32,7 @@ void state_init(struct mock_state *st, const struct mock_options *o)
 
 void state_free(struct mock_state *st)
 {
-    strmap_free(&st->account_limiters, free);
+    strmap_free(&st->accounts, free);
     strmap_free(&st->members, NULL);
     strmap_free(&st->wildcard, NULL);
     strmap_free(&st->fault_hits, NULL);
@@ -89,151 +88,73 @@ void state_seed_member(struct mock_state *st, const char *account,
 
 /* ---- rate limits ---- */
 
-/* A leaky bucket is kept as its level in requests (a small double, so it keeps
- * its precision however long the server runs) and the instant it was last
- * brought up to date; in between it drains (now - last) * N / DUR. The clock
- * counts whole nanoseconds, so an arrival is only known to within one tick and
- * a request's share of DUR (1s / 3) falls between ticks: levels less than one
- * tick's drain apart are a tie. So a stream at exactly N per DUR is never
- * refused, and rounding in the doubles cannot tip a decision. */
-static unsigned leaky_capacity(const struct rate_limit *lim)
+static struct account_state *account_state(struct mock_state *st, const char *account)
 {
-    return lim->n / 10 ? lim->n / 10 : 1;
-}
-
-static double leaky_dur_ns(const struct rate_limit *lim)
-{
-    return (double)lim->dur_ms * 1e6;
-}
-
-/* Requests drained per nanosecond: also the size of a tie. */
-static double leaky_tick(const struct rate_limit *lim)
-{
-    return (double)lim->n / leaky_dur_ns(lim);
-}
-
-/* The level at now. Workers read the clock before taking the lock, so now may
- * be a little behind last; that drains nothing. */
-static double leaky_level(const struct rate_limit *lim, const struct limiter *l,
-                          uint64_t now_ns)
-{
-    if (now_ns <= l->last_ns)
-        return l->level;
-    double level = l->level - (double)(now_ns - l->last_ns) * leaky_tick(lim);
-    return level > 0 ? level : 0;
-}
-
-static uint64_t fixed_index(const struct rate_limit *lim, uint64_t now_ns)
-{
-    return now_ns / (lim->dur_ms * 1000000);
-}
-
-static unsigned fixed_used(const struct limiter *l, uint64_t index)
-{
-    return l->index == index ? l->used : 0;
-}
-
-/* Whether one more request fits now. */
-static int has_room(const struct mock_state *st, const struct rate_limit *lim,
-                    const struct limiter *l, uint64_t now_ns)
-{
-    if (st->limit_mode == LIMIT_LEAKY)
-        return leaky_level(lim, l, now_ns) + 1 < leaky_capacity(lim) + leaky_tick(lim);
-    return fixed_used(l, fixed_index(lim, now_ns)) < lim->n;
-}
-
-static void charge(const struct mock_state *st, const struct rate_limit *lim,
-                   struct limiter *l, uint64_t now_ns)
-{
-    if (st->limit_mode == LIMIT_LEAKY) {
-        l->level = leaky_level(lim, l, now_ns) + 1;
-        if (now_ns > l->last_ns)
-            l->last_ns = now_ns;
-        return;
-    }
-    uint64_t index = fixed_index(lim, now_ns);
-    if (l->index != index) {
-        l->index = index;
-        l->used = 0;
-    }
-    l->used++;
-}
-
-/* now_ns plus a span, to the nearest nanosecond: the clock's resolution, and
- * enough to keep rounding noise from pushing a whole second to the next. Only
- * a DUR of a century or more reaches 2^62 ns; that saturates, not wraps. */
-static uint64_t after(uint64_t now_ns, double span_ns)
-{
-    if (span_ns <= 0)
-        return now_ns;
-    double span = nearbyint(span_ns);
-    if (span >= 0x1p62)
-        return UINT64_MAX;
-    return now_ns + (uint64_t)span;
-}
-
-static void report(const struct mock_state *st, struct rl_report *rep,
-                   const struct rate_limit *lim, const struct limiter *l, uint64_t now_ns)
-{
-    rep->present = 1;
-    rep->limit = lim->n;
-    rep->window_ms = lim->dur_ms;
-    if (st->limit_mode == LIMIT_LEAKY) {
-        double level = leaky_level(lim, l, now_ns);
-        double cap = leaky_capacity(lim), unit_ns = leaky_dur_ns(lim) / lim->n;
-        /* The most k with level + k < cap + tick, as has_room decides for one. */
-        double room = ceil(cap - level + leaky_tick(lim)) - 1;
-        rep->remaining = room > 0 ? (unsigned)room : 0;
-        rep->reset_ns = after(now_ns, level * unit_ns);
-        /* A request fits once the level is down to capacity - 1. */
-        rep->retry_ns = after(now_ns, (level + 1 - cap) * unit_ns);
-        return;
-    }
-    uint64_t index = fixed_index(lim, now_ns);
-    unsigned used = fixed_used(l, index);
-    rep->remaining = used < lim->n ? lim->n - used : 0;
-    rep->reset_ns = (index + 1) * (lim->dur_ms * 1000000);
-    rep->retry_ns = rep->reset_ns;
-}
-
-static struct limiter *account_limiter(struct mock_state *st, const char *account)
-{
-    struct strmap_slot *s = strmap_put(&st->account_limiters, account, strlen(account), NULL);
+    struct strmap_slot *s = strmap_put(&st->accounts, account, strlen(account), NULL);
     if (!s->ptr) {
-        struct limiter *l = xmalloc(sizeof *l);
-        memset(l, 0, sizeof *l);
-        s->ptr = l;
+        struct account_state *a = xmalloc(sizeof *a);
+        memset(a, 0, sizeof *a);
+        s->ptr = a;
     }
     return s->ptr;
 }
 
-int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
-                struct rl_report *rep)
+enum admit state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
+                       struct rl_report *rep, unsigned *inflight)
 {
-    const struct rate_limit *tl = &st->token_limit, *al = &st->account_limit;
+    const struct limit_rule *tl = &st->token_rule, *al = &st->account_rule;
     memset(rep, 0, sizeof *rep);
+    *inflight = 0;
 
     pthread_mutex_lock(&st->lock);
-    if (tl->n && !has_room(st, tl, &st->token_limiter, now_ns)) {
-        report(st, rep, tl, &st->token_limiter, now_ns);
-        pthread_mutex_unlock(&st->lock);
-        return 0;
+    struct account_state *acc = account_state(st, account);
+    struct limiter *tlim = tl->rate.n ? &st->token_limiter : NULL;
+    struct limiter *alim = al->rate.n ? &acc->limiter : NULL;
+    const struct limit_rule *refused = NULL;
+    struct limiter *by = NULL;
+    if (tlim && !limiter_fits(tl, tlim, now_ns)) {
+        refused = tl;
+        by = tlim;
+    } else if (alim && !limiter_fits(al, alim, now_ns)) {
+        refused = al;
+        by = alim;
     }
-    struct limiter *alim = al->n ? account_limiter(st, account) : NULL;
-    if (alim && !has_room(st, al, alim, now_ns)) {
-        report(st, rep, al, alim, now_ns);
+    if (refused) {
+        /* Only a sliding counter keeps count of refusals; it counts them in
+         * both limits, as two HAProxy track-sc rules before a deny would. */
+        if (tlim)
+            limiter_refused(tl, tlim, now_ns);
+        if (alim)
+            limiter_refused(al, alim, now_ns);
+        limiter_report(refused, by, now_ns, rep);
         pthread_mutex_unlock(&st->lock);
-        return 0;
+        return ADMIT_LIMITED;
     }
-    /* Both have room: only now charge, so a refused request costs nothing. */
-    if (tl->n)
-        charge(st, tl, &st->token_limiter, now_ns);
+    if (st->concurrency && acc->inflight >= st->concurrency) {
+        pthread_mutex_unlock(&st->lock);
+        return ADMIT_BUSY;
+    }
+    /* Both have room: only now charge, so a refused request costs nothing
+     * (except in a sliding counter, above). */
+    if (tlim)
+        limiter_charge(tl, tlim, now_ns);
     if (alim) {
-        charge(st, al, alim, now_ns);
-        report(st, rep, al, alim, now_ns);
+        limiter_charge(al, alim, now_ns);
+        limiter_report(al, alim, now_ns, rep);
     }
+    *inflight = ++acc->inflight;
     pthread_mutex_unlock(&st->lock);
-    return 1;
+    return ADMIT_OK;
+}
+
+void state_release(struct mock_state *st, const char *account)
+{
+    pthread_mutex_lock(&st->lock);
+    struct strmap_slot *s = strmap_get(&st->accounts, account, strlen(account));
+    struct account_state *acc = s ? s->ptr : NULL;
+    if (acc && acc->inflight)
+        acc->inflight--;
+    pthread_mutex_unlock(&st->lock);
 }
 
 /* ---- idempotency cache ---- */

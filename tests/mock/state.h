@@ -4,10 +4,10 @@
  *    pairs that were seeded, removed or added, over a default that is
  *    "member" without --members and "not a member" with it; --members rows
  *    without an account are kept apart and match the pair under any account;
- *  - rate limiters, one for the token and one per account: fixed windows
- *    (index = floor(t / DUR) on mclock, so windows start at server start) or,
- *    with --limit-mode leaky, leaky buckets that drain N per DUR and hold
- *    max(1, N / 10);
+ *  - rate limiters, one for the token and one per account, counting as
+ *    --limit-mode says (the arithmetic is in limits.c);
+ *  - per account, the requests in progress: admitted and not yet answered
+ *    (for --account-concurrency and the journal's inflight column);
  *  - the Idempotency-Key cache: the first cached answer for a key wins and is
  *    never changed or freed while the server runs, so callers may send it
  *    without copying;
@@ -20,25 +20,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "options.h"
 #include "strmap.h"
 
-/* One limit's memory: a fixed window's count, or a leaky bucket's level. */
-struct limiter {
-    uint64_t index;   /* fixed: which window the count belongs to */
-    unsigned used;    /* fixed: requests admitted in that window */
-    double level;     /* leaky: requests in the bucket at last_ns */
-    uint64_t last_ns; /* leaky: when level was last brought up to date, on mclock */
+/* What is kept per integrated account. */
+struct account_state {
+    struct limiter limiter;  /* its --account-limit */
+    unsigned inflight;       /* admitted, answer not yet queued */
 };
 
-/* A limit's standing, for the rate-limit headers and Retry-After. */
-struct rl_report {
-    int present;          /* 0: no such limit configured */
-    unsigned limit;       /* N */
-    uint64_t window_ms;   /* DUR */
-    unsigned remaining;   /* requests that would be admitted right now */
-    uint64_t reset_ns;    /* fixed: the window's end; leaky: when the bucket is empty */
-    uint64_t retry_ns;    /* after a refusal: when a request can be admitted again */
+enum admit {
+    ADMIT_OK,       /* admitted: counts as in progress until state_release */
+    ADMIT_LIMITED,  /* over a rate limit */
+    ADMIT_BUSY,     /* within the rate limits, but over --account-concurrency */
 };
 
 struct cached_reply {
@@ -49,11 +44,11 @@ struct cached_reply {
 
 struct mock_state {
     pthread_mutex_t lock;
-    struct rate_limit account_limit;
-    struct rate_limit token_limit;
-    enum limit_mode limit_mode;
+    struct limit_rule account_rule;
+    struct limit_rule token_rule;
+    unsigned concurrency;            /* --account-concurrency; 0: no cap */
     struct limiter token_limiter;
-    struct strmap account_limiters;  /* account -> struct limiter * */
+    struct strmap accounts;          /* account -> struct account_state * */
     struct strmap members;           /* pair key -> num: 1 member, 0 not */
     struct strmap wildcard;          /* group+user key -> member under any account */
     int default_member;
@@ -75,11 +70,18 @@ void state_members_mode(struct mock_state *st);
 void state_seed_member(struct mock_state *st, const char *account,
                        const char *group, const char *user);
 
-/* Step 3. Returns 1 when admitted (both limits charged; *rep describes the
- * account limit) or 0 when over a limit (nothing charged; *rep describes the
- * limit that refused, remaining 0). */
-int state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
-                struct rl_report *rep);
+/* Step 3. ADMIT_OK: both limits charged, the request counts as in progress
+ * for its account (*inflight gets the count, this one included) until
+ * state_release, and *rep describes the account limit. ADMIT_LIMITED: over a
+ * limit; nothing charged, except that sliding counters count the refusal in
+ * both limits; *rep describes the limit that refused, remaining 0.
+ * ADMIT_BUSY: the rate limits have room but the account already has
+ * --account-concurrency requests in progress; nothing is charged or counted.
+ * *inflight is 0 unless admitted. */
+enum admit state_admit(struct mock_state *st, const char *account, uint64_t now_ns,
+                       struct rl_report *rep, unsigned *inflight);
+/* An admitted request's answer is queued (or it ended without one). */
+void state_release(struct mock_state *st, const char *account);
 
 const struct cached_reply *state_idem_get(struct mock_state *st, const char *key);
 void state_idem_put(struct mock_state *st, const char *key, int status,

@@ -1,0 +1,66 @@
+/* finish.c: a row's final line.
+ *
+ * finish_record writes a row's line to the results (results.c also puts it in
+ * the retry log when it could succeed later) and counts it, in the run's counts
+ * and its account's. When the line cannot be written the run stops
+ * (STOP_WRITE) and the row is counted as unrecorded instead. finish does that
+ * for a job and hands the job back to the pool; after a failed row it checks
+ * the circuit breaker (--max-failure-rate). */
+#include "sched_int.h"
+
+#include "log.h"
+
+void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
+                   const char *user, size_t ulen, const char *acct, size_t alen,
+                   enum status st, long http, unsigned attempts, unsigned long latency,
+                   const char *error, const char *reason)
+{
+    struct row_result r = {
+        .line = line, .group_id = group, .group_len = glen, .user_id = user,
+        .user_len = ulen, .account = acct, .account_len = alen, .status = st,
+        .http_status = http, .attempts = attempts, .latency_ms = latency,
+        .error = error, .reason = reason, .finished_at = wall_now(),
+    };
+    if (results_write(s->res, &r) != 0) {
+        /* Counted apart: the summary speaks only of lines that are in the file. */
+        s->counts.unrecorded++;
+        if (s->stop != STOP_WRITE) {
+            log_error("%s", results_error(s->res));
+            log_error("stopping: no more requests while results cannot be recorded");
+            s->stop = STOP_WRITE;
+        }
+        return;
+    }
+    s->counts.by_status[st]++;
+    struct account *a = accounts_find(s, acct, alen);
+    if (a)
+        a->by_status[st]++;
+}
+
+/* The circuit breaker: once enough rows have finished, a failure share above
+ * --max-failure-rate means something systemic (a wrong account, a revoked scope,
+ * an outage): stop before burning the rest of the file. */
+static void check_breaker(struct sched *s)
+{
+    const unsigned long *c = s->counts.by_status;
+    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_ADDED] + c[ST_FAILED];
+    if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
+        return;
+    if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
+        log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
+                  "unfinished rows go to the retry log",
+                  c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
+        s->stop = STOP_BREAKER;
+    }
+}
+
+void finish(struct sched *s, struct job *j, enum status st, long http,
+                   unsigned long latency, const char *error, const char *reason)
+{
+    struct account *a = j->acct;
+    finish_record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len,
+                  st, http, j->attempts, latency, error, reason);
+    jobs_release(s, j);
+    if (st == ST_FAILED)
+        check_breaker(s);
+}

@@ -1,0 +1,206 @@
+/* sched_int.h: private to the scheduler's files (scheduler.c and the files it
+ * was split into); nothing else includes it. The public face is scheduler.h.
+ *
+ * It holds the state they share: a row's job, an account, a run of the input
+ * found by the plan pass, and the scheduler itself; two small helpers all of
+ * them use; and the functions one of these files offers the others, grouped by
+ * the file that defines them, in the order scheduler.c's opening comment lists
+ * them. Each file's own opening comment says what it owns. */
+#ifndef GROUPRM_SCHED_INT_H
+#define GROUPRM_SCHED_INT_H
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "csvin.h"
+#include "pairset.h"
+#include "ratelimit.h"
+#include "request.h"
+#include "scheduler.h"
+#include "sha256.h"
+
+struct account;
+
+/* A stretch of the input whose rows all belong to one account (invalid rows
+ * inside it included), found by the plan pass. */
+struct run {
+    off_t offset;              /* where its first row starts */
+    unsigned long line;        /* that row's line */
+    unsigned long rows;        /* rows in it */
+};
+
+struct job {
+    struct job *next;          /* link in its account's queue */
+    struct account *acct;
+    unsigned long line;
+    unsigned attempts;
+    mono_ms due;               /* backing off: may go again at this time */
+    long last_http;            /* of the latest attempt, 0 if none */
+    const char *last_reason;   /* of the latest retried attempt */
+    size_t group_len, user_len;
+    size_t cap;                /* bytes data[] can hold */
+    char *remote_data;         /* NULL: {} */
+    char *group, *user;        /* point into data[] */
+    char data[];
+};
+
+struct account {
+    char *id;
+    size_t id_len;
+    struct window win;
+    struct adapt adapt;        /* lowers win's limit when the server pushes back */
+    struct job *head, *tail;   /* queued, in input order (retries go first) */
+    unsigned long queued;
+    mono_ms paused_until;      /* the server said this account's window is spent */
+    const char *stopped;       /* blocked or needs re-auth: its rows are not sent */
+    int active;                /* in sched.active: has queued or unread rows */
+
+    struct run *runs;          /* by-account mode: where its rows lie in the input */
+    size_t nruns, runs_cap, run_next;
+    unsigned long run_left;    /* rows left in the run its cursor is in */
+    unsigned long rows_left;   /* rows not read yet */
+    unsigned long planned_valid;  /* valid, distinct rows the plan found */
+    unsigned long by_status[ST__COUNT];  /* final lines recorded for it */
+    struct csvin *cur;         /* reads its runs; open only while rows are left */
+};
+
+struct sched {
+    uv_loop_t *loop;
+    struct job *spare;         /* finished jobs kept for reuse */
+    size_t nspare;
+    const struct config *cfg;
+    const char *input_name;
+    struct csvin *in;
+    struct results *res;
+    struct http *http;
+    uv_timer_t wake;
+    uv_timer_t sync;           /* fsync the results once a second */
+    void (*on_finished)(void *);
+    void *ctx;
+
+    struct window token_win;
+    struct account **accts;    /* open-addressing table by id */
+    size_t acct_cap, acct_n;
+    struct account **active;   /* accounts with queued rows, served round-robin */
+    size_t active_n, active_cap, rr;
+
+    struct job **delayed;      /* min-heap by due */
+    size_t delayed_n, delayed_cap;
+    unsigned long queued;      /* rows in account queues */
+    unsigned long readahead;
+
+    int fd;                    /* the input, when it can be read again; else -1 */
+    struct csvin *seq;         /* sequential mode: the one reader */
+    int by_account;            /* the plan found runs: one cursor per account */
+    int input_done;            /* nothing left to read sequentially */
+    int input_failed;
+    int input_broken;          /* rows can no longer be read at all */
+    const struct pairset *done;  /* --resume: pairs already removed or not_found */
+    struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
+    unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
+    size_t ndups, dups_cap;
+    int dups_known;            /* the plan found them: seen is not needed */
+    int adding;                /* --method add: success is "added" */
+    unsigned long invalid_logged;
+    struct plan_stats stats;
+    struct sha256 hash;        /* of the input, filled by the plan pass */
+    const char *path;          /* the method's endpoint */
+    struct buf query;          /* the query after integrated_account_id, built once */
+    char *remote_data;         /* --remote-data, minified once; NULL for {} */
+    enum stop_reason stop;
+    int aborting;              /* second interrupt: in-flight rows are abandoned */
+    int finished;
+    uint64_t rng;
+    struct run_counts counts;
+
+    uv_timer_t progress;       /* redraws (terminal) or prints (log) the progress line */
+    int progress_on, progress_tty;
+    uint64_t progress_ms;
+    unsigned long last_done;   /* at the previous tick, for the pace */
+    mono_ms last_tick;
+    mono_ms started_ms;        /* when sending began */
+    double pace;               /* rows finished per second, smoothed */
+    double req_rate;           /* requests per second, smoothed */
+    unsigned long last_requests;
+};
+
+/* Room for item n of an array of elem-sized items with capacity *cap: the
+ * array itself when it has room, else a copy grown to twice the capacity (first
+ * when empty), with *cap updated. NULL when memory is short; then the array and
+ * *cap are unchanged. */
+static inline void *sched_room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t want = *cap ? *cap * 2 : first;
+    if (want < *cap || want > SIZE_MAX / elem)
+        return NULL;
+    void *p = realloc(arr, want * elem);
+    if (p)
+        *cap = want;
+    return p;
+}
+
+/* The first reason to stop is the one kept. */
+static inline void sched_stop_run(struct sched *s, enum stop_reason why)
+{
+    if (s->stop == STOP_NONE)
+        s->stop = why;
+}
+
+/* scheduler.c */
+struct account *sched_account_get(struct sched *s, const char *id, size_t len);
+
+/* plan.c */
+/* --undo: whether the row is one of those it re-adds (it said removed). */
+int plan_undoable(const struct csvin_row *row);
+/* Whether the row at that line repeats an earlier pair (once the plan ran:
+ * s->dups_known). */
+int plan_is_dup_line(const struct sched *s, unsigned long line);
+
+/* intake.c */
+void intake_refill(struct sched *s);
+void intake_read_rest(struct sched *s);
+void intake_fill_account(struct sched *s, struct account *a, unsigned long want);
+void intake_consume_account(struct sched *s, struct account *a);
+
+/* accounts.c */
+struct account *accounts_find(const struct sched *s, const char *id, size_t len);
+/* Where id's account is (*slot set) or would go (*slot NULL); NULL when memory
+ * is short. The slot holds until the next account is added. */
+struct account **accounts_slot(struct sched *s, const char *id, size_t len);
+void accounts_activate(struct sched *s, struct account *a);
+void accounts_deactivate(struct sched *s, struct account *a);
+/* Queues a job on its account (front: a retry, served first); the account joins
+ * the ring if it was idle. */
+void accounts_enqueue(struct sched *s, struct job *j, int front);
+/* The account's next job, or NULL; the account leaves the ring once it has
+ * nothing queued and nothing left to read. */
+struct job *accounts_dequeue(struct sched *s, struct account *a);
+
+/* retryheap.c */
+int retryheap_push(struct sched *s, struct job *j);
+struct job *retryheap_pop(struct sched *s);
+
+/* jobs.c */
+/* A job for a valid row of account a; NULL when memory is short. */
+struct job *jobs_new(struct sched *s, const struct csvin_row *row, struct account *a);
+void jobs_release(struct sched *s, struct job *j);
+void jobs_free(struct job *j);
+
+/* finish.c */
+void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
+                   const char *user, size_t ulen, const char *acct, size_t alen,
+                   enum status st, long http, unsigned attempts, unsigned long latency,
+                   const char *error, const char *reason);
+/* Records the job's final line and releases the job. */
+void finish(struct sched *s, struct job *j, enum status st, long http,
+            unsigned long latency, const char *error, const char *reason);
+
+/* liveprogress.c */
+void liveprogress_start(struct sched *s);
+void liveprogress_stop(struct sched *s);
+
+#endif
