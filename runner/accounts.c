@@ -4,8 +4,8 @@
  *  - The table: every account met so far, by id, in an open-addressing hash
  *    table (s->accts, a power of two, at most half full). accounts_find looks an
  *    id up; accounts_slot gives the slot where an id's account is or would go.
- *    Accounts are made in scheduler.c (sched_account_get), which sets up their
- *    pacing, and live until sched_free.
+ *    accounts_get makes an account on first sight, with its pacer, and it lives
+ *    until sched_free.
  *  - The active ring: the accounts with queued or unread rows (s->active),
  *    served round-robin from s->rr. The ring has room for every account, so
  *    joining it never fails.
@@ -76,6 +76,45 @@ struct account **accounts_slot(struct sched *s, const char *id, size_t len)
     if ((s->acct_n + 1) * 2 > s->acct_cap && accts_grow(s) != 0)
         return NULL;
     return &s->accts[probe(s, id, len)];
+}
+
+/* The account of that id, made on first sight with its pacer: the configured
+ * ceiling, --account-concurrency, and a rate learned below them. NULL when
+ * memory is short. */
+struct account *accounts_get(struct sched *s, const char *id, size_t len)
+{
+    struct account **slot = accounts_slot(s, id, len);
+    if (!slot)
+        return NULL;
+    if (*slot)
+        return *slot;
+    struct account *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->id = malloc(len + 1);
+    const struct rate *r = &s->cfg->account_rate;
+    struct pacer_limits l = {.n = r->n, .dur_ms = r->dur_ms,
+                             .max_inflight = s->cfg->account_concurrency, .learn = 1};
+    if (!a->id || pacer_init(&a->pace, &l, uv_now(s->loop)) != 0) {
+        free(a->id);
+        free(a);
+        return NULL;
+    }
+    memcpy(a->id, id, len);
+    a->id[len] = '\0';
+    a->id_len = len;
+    /* Room for every account, so that accounts_enqueue() can never fail. */
+    struct account **act = sched_room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
+    if (!act) {
+        pacer_free(&a->pace);
+        free(a->id);
+        free(a);
+        return NULL;
+    }
+    s->active = act;
+    *slot = a;
+    s->acct_n++;
+    return a;
 }
 
 static void deactivate_at(struct sched *s, size_t i)

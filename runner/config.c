@@ -29,9 +29,11 @@ const char *config_usage(void)
            "      --response-format F  unified|raw|normalized|stream; --with-remote-data\n"
            "      --exclude-field F, --remote-query KEY=VALUE   repeatable (KEY a.b nests)\n"
            "Pace\n"
-           "  -c, --concurrency N      requests in flight at most (default 16)\n"
+           "  -c, --concurrency N      requests in flight at most, in all (default 256)\n"
+           "      --account-concurrency N  in flight per account at most (default 0: none)\n"
            "      --threads N          threads running them (default 0: 1 per CPU, up to 4)\n"
-           "      --account-rate N/DUR per integrated account (default 50/10s; 0 = off)\n"
+           "      --account-rate N/DUR per integrated account, a ceiling (default 50/10s;\n"
+           "                           0 or auto: none); below it the rate is learned\n"
            "      --token-rate N/DUR   for the whole API token (default 500/10s; 0 = off)\n"
            "      --max-attempts N     tries per row (6); --timeout SECONDS per request (30)\n"
            "      --max-failure-rate P stop once over P of 200+ finished rows failed (50%)\n"
@@ -120,7 +122,7 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 
 int parse_rate(const char *s, struct rate *r)
 {
-    if (s && strcmp(s, "0") == 0) {
+    if (s && (strcmp(s, "0") == 0 || strcmp(s, "auto") == 0)) {
         r->n = 0;
         r->dur_ms = 0;
         return 0;
@@ -187,7 +189,7 @@ enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
        OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_THREADS, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_RESOLVE, OPT_METHOD, OPT_UNDO,
        OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
        OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
-       OPT_METRICS_FILE, OPT_LOG_FORMAT };
+       OPT_METRICS_FILE, OPT_LOG_FORMAT, OPT_ACCOUNT_CONCURRENCY };
 
 unsigned config_threads(const struct config *c, unsigned cpus)
 {
@@ -204,6 +206,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"output", required_argument, NULL, 'o'},
         {"retry-log", required_argument, NULL, 'r'},
         {"concurrency", required_argument, NULL, 'c'},
+        {"account-concurrency", required_argument, NULL, OPT_ACCOUNT_CONCURRENCY},
         {"account-rate", required_argument, NULL, OPT_ACCOUNT_RATE},
         {"token-rate", required_argument, NULL, OPT_TOKEN_RATE},
         {"base-url", required_argument, NULL, OPT_BASE_URL},
@@ -240,7 +243,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     memset(c, 0, sizeof *c);
     c->output = "output/results.csv";
     c->retry_log = "output/retry.csv";
-    c->concurrency = 16;
+    c->concurrency = DEFAULT_CONCURRENCY;
     c->account_rate = (struct rate){50, 10000};
     c->token_rate = (struct rate){500, 10000};
     c->base_url = env_base_url && *env_base_url ? env_base_url : DEFAULT_BASE_URL;
@@ -277,10 +280,17 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                 return -1;
             }
             break;
+        case OPT_ACCOUNT_CONCURRENCY:
+            if (parse_uint(arg, 0, 10000, &c->account_concurrency) != 0) {
+                snprintf(err, errlen, "bad --account-concurrency '%s': expected 0 (none) to 10000",
+                         arg);
+                return -1;
+            }
+            break;
         case OPT_ACCOUNT_RATE:
         case OPT_TOKEN_RATE:
             if (parse_rate(arg, o == OPT_ACCOUNT_RATE ? &c->account_rate : &c->token_rate) != 0) {
-                snprintf(err, errlen, "bad --%s '%s': expected N/DUR like 50/10s, or 0 for no limit",
+                snprintf(err, errlen, "bad --%s '%s': expected N/DUR like 50/10s, or 0 for no ceiling",
                          o == OPT_ACCOUNT_RATE ? "account-rate" : "token-rate", arg);
                 return -1;
             }

@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 #define DEFAULT_BASE_URL "https://api.truto.one"
-#define BREAKER_MIN_ROWS 200  /* rows finished before --max-failure-rate applies */
+#define BREAKER_MIN_ROWS 200
+#define DEFAULT_CONCURRENCY 256  /* -c: enough for Truto's token rate at 2 s latency */  /* rows finished before --max-failure-rate applies */
 
 struct rate {
     unsigned n;        /* most requests per window; 0 = no limit */
@@ -22,7 +23,8 @@ struct config {
     const char *account;      /* -a: default integrated_account_id, or NULL */
     const char *output;       /* results CSV */
     const char *retry_log;    /* retry log CSV */
-    unsigned concurrency;
+    unsigned concurrency;     /* -c: requests in flight at most, in all (a ceiling) */
+    unsigned account_concurrency;  /* --account-concurrency: per account; 0 = none */
     unsigned threads;         /* --threads: lanes running transfers; 0 = one per CPU, up to 4 */
     struct rate account_rate, token_rate;
     const char *base_url;
@@ -68,7 +70,7 @@ int parse_duration_ms(const char *s, uint64_t *out);
 /* HOST:PORT:ADDRESS[,ADDRESS...] as libcurl's CURLOPT_RESOLVE takes it (an IPv6
  * address in brackets). 0 when well formed, else -1. */
 int check_resolve(const char *s);
-/* "50/10s", "200/1s", or "0" (off). 0 on success. */
+/* "50/10s", "200/1s", or "0" or "auto" (no ceiling: learned). 0 on success. */
 int parse_rate(const char *s, struct rate *r);
 /* "50%", "0.5" or "50" (a percentage when above 1). 0 on success. */
 int parse_fraction(const char *s, double *out);

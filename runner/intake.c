@@ -66,7 +66,7 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
                       dup ? "same pair as an earlier row" : "", NULL);
         return 1;
     }
-    struct account *a = expect ? expect : sched_account_get(s, row.account, row.account_len);
+    struct account *a = expect ? expect : accounts_get(s, row.account, row.account_len);
     if (expect && (row.account_len != a->id_len || memcmp(row.account, a->id, a->id_len))) {
         log_error("%s line %lu: not the row read before: the input changed while grouprm "
                   "was running", s->input_name, row.line);

@@ -24,19 +24,19 @@ static unsigned long rows_done(const struct sched *s)
     return d;
 }
 
-/* What the limits allow right now, in requests per second (0: no limit). */
-static double limit_rate(const struct sched *s)
+/* What the pacers allow right now, in requests per second (0: no bound): the
+ * active accounts' together, within the token's. */
+static double limit_rate(const struct sched *s, mono_ms now)
 {
-    const struct rate *ar = &s->cfg->account_rate, *tr = &s->cfg->token_rate;
     double r = 0;
-    if (ar->n && s->active_n)
-        r = (double)ar->n * 1000.0 / (double)ar->dur_ms * (double)s->active_n;
-    if (tr->n) {
-        double t = (double)tr->n * 1000.0 / (double)tr->dur_ms;
-        if (r == 0 || t < r)
-            r = t;
+    for (size_t i = 0; i < s->active_n; i++) {
+        double a = pacer_bound(&s->active[i]->pace, now);
+        if (a == 0)
+            return pacer_bound(&s->token_pace, now);  /* one account is unbounded */
+        r += a;
     }
-    return r;
+    double t = pacer_bound(&s->token_pace, now);
+    return t > 0 && (r == 0 || t < r) ? t : r;
 }
 
 static void progress_cb(uv_timer_t *timer)
@@ -66,15 +66,15 @@ static void progress_cb(uv_timer_t *timer)
         .failed = s->counts.by_status[ST_FAILED], .added = s->counts.by_status[ST_ADDED],
         .http429 = s->counts.http429, .rate = s->req_rate,
     };
-    v.eta_s = progress_eta(v.total > done ? v.total - done : 0, s->pace, limit_rate(s));
+    v.eta_s = progress_eta(v.total > done ? v.total - done : 0, s->pace, limit_rate(s, now));
     if (!v.total)
         v.eta_s = -1;
     mono_ms last_pause = 0;
     for (size_t i = 0; i < s->active_n; i++)
-        if (s->active[i]->paused_until > now) {
+        if (s->active[i]->pace.paused_until > now) {
             v.paused++;
-            if (s->active[i]->paused_until > last_pause)
-                last_pause = s->active[i]->paused_until;
+            if (s->active[i]->pace.paused_until > last_pause)
+                last_pause = s->active[i]->pace.paused_until;
         }
     if (v.paused)
         v.paused_until = wall_now() + (double)(last_pause - now) / 1000.0;

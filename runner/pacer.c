@@ -25,10 +25,17 @@
 static double fmin2(double a, double b) { return a < b ? a : b; }
 static double fmax2(double a, double b) { return a > b ? a : b; }
 
+/* The margin a window is kept longer than configured (see pacer.h). */
+static mono_ms window_margin(mono_ms dur)
+{
+    mono_ms m = dur / 100;
+    return m < 2 ? 2 : m > 100 ? 100 : m;
+}
+
 int pacer_init(struct pacer *p, const struct pacer_limits *l, mono_ms now)
 {
     *p = (struct pacer){0};
-    if (window_init(&p->win, l->n, l->dur_ms + l->margin_ms) != 0)
+    if (window_init(&p->win, l->n, l->n ? l->dur_ms + window_margin(l->dur_ms) : 0) != 0)
         return -1;
     window_set_pacing(&p->win, 1);
     p->ceiling_rate = l->n ? (double)l->n * 1000.0 / (double)l->dur_ms : 0.0;
@@ -330,6 +337,15 @@ void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)
     if (p->mode == PACE_FREE || learned_at(p, now) > r) {
         p->mode = PACE_STATED;
         p->epoch = now;
+        /* The sends of this window so far count against it: the next waits
+         * for their share. */
+        mono_ms span = (mono_ms)(window_s * 1000.0);
+        double k = p->first_send != PACER_NEVER && now - p->first_send < span
+                       ? (double)p->sends
+                       : sent_rate(p, p->sends_hist, span) * window_s;
+        double next = (double)now + k * 1000.0 / r;
+        if (next > p->next_ms)
+            p->next_ms = next;
     }
 }
 

@@ -9,7 +9,9 @@
  *
  * Three limits apply, the strictest wins:
  *  - the ceiling: the configured N per DUR, a sliding window that is never
- *    exceeded (struct window, unchanged);
+ *    exceeded (struct window). It is kept a little longer than DUR: a send is
+ *    counted when it is handed to libcurl, and reaches the server a moment
+ *    later, by varying amounts;
  *  - the learned rate, below the ceiling. Nothing is learned until the server
  *    refuses a request. On a refusal the rate is cut to BETA times the rate the
  *    server was seen to take over the last second (the sends of the last
@@ -51,7 +53,6 @@
 struct pacer_limits {
     unsigned n;              /* ceiling: most sends per dur_ms; 0 = none */
     mono_ms dur_ms;
-    mono_ms margin_ms;       /* the window is kept this much longer than dur_ms */
     unsigned max_inflight;   /* 0 = none */
     int learn;               /* learn a rate and a concurrency below the ceilings */
 };

@@ -117,7 +117,7 @@ static int plan(struct sched *s)
             }
             continue;
         }
-        struct account *a = sched_account_get(s, row.account, row.account_len);
+        struct account *a = accounts_get(s, row.account, row.account_len);
         if (!a) {
             log_error("out of memory");
             return -1;

@@ -17,6 +17,7 @@
 #include "csvin.h"
 #include "pairset.h"
 #include "ratelimit.h"
+#include "pacer.h"
 #include "request.h"
 #include "scheduler.h"
 #include "sha256.h"
@@ -37,6 +38,8 @@ struct job {
     unsigned long line;
     unsigned attempts;
     mono_ms due;               /* backing off: may go again at this time */
+    mono_ms sent_at;           /* of the attempt in flight */
+    unsigned inflight_at_send; /* its account's requests in flight then, itself included */
     long last_http;            /* of the latest attempt, 0 if none */
     const char *last_reason;   /* of the latest retried attempt */
     size_t group_len, user_len;
@@ -49,11 +52,9 @@ struct job {
 struct account {
     char *id;
     size_t id_len;
-    struct window win;
-    struct adapt adapt;        /* lowers win's limit when the server pushes back */
+    struct pacer pace;         /* how fast, how many in flight, when next (pacer.h) */
     struct job *head, *tail;   /* queued, in input order (retries go first) */
     unsigned long queued;
-    mono_ms paused_until;      /* the server said this account's window is spent */
     const char *stopped;       /* blocked or needs re-auth: its rows are not sent */
     int active;                /* in sched.active: has queued or unread rows */
 
@@ -80,7 +81,7 @@ struct sched {
     void (*on_finished)(void *);
     void *ctx;
 
-    struct window token_win;
+    struct pacer token_pace;   /* the token's ceiling and -c; learns nothing */
     struct account **accts;    /* open-addressing table by id */
     size_t acct_cap, acct_n;
     struct account **active;   /* accounts with queued rows, served round-robin */
@@ -151,7 +152,7 @@ static inline void sched_stop_run(struct sched *s, enum stop_reason why)
 }
 
 /* scheduler.c */
-struct account *sched_account_get(struct sched *s, const char *id, size_t len);
+struct account *accounts_get(struct sched *s, const char *id, size_t len);
 
 /* plan.c */
 /* --undo: whether the row is one of those it re-adds (it said removed). */

@@ -1,5 +1,5 @@
 /* scheduler.c: see scheduler.h. Sending, completions, stopping and the life of
- * the scheduler itself; making an account, with its window and adaptation.
+ * the scheduler itself. How fast each account may send is pacer.c's to say.
  *
  * One uv timer ("wake") is armed for the earliest moment anything could be sent:
  * a window freeing, an account pause ending, or a backoff expiring. Completions and
@@ -28,7 +28,6 @@
 #include "headers.h"
 #include "http.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "request.h"
 #include "sched_int.h"
 
@@ -44,55 +43,6 @@ static double next_uniform(struct sched *s)
     s->rng ^= s->rng >> 7;
     s->rng ^= s->rng << 17;
     return (double)(s->rng >> 11) / 9007199254740992.0;
-}
-
-/* Windows are kept a little longer than configured: a send is recorded when it is
- * handed to libcurl, and reaches the server a moment later, by varying amounts. */
-static mono_ms window_margin(mono_ms dur)
-{
-    mono_ms m = dur / 100;
-    return m < 2 ? 2 : m > 100 ? 100 : m;
-}
-
-/* ---- making an account ------------------------------------------------- */
-
-/* The account of that id, made on first sight (NULL when memory is short). It is
- * made here, not in accounts.c, because making one sets up its pacing: its window
- * and the adaptation that lowers it. */
-struct account *sched_account_get(struct sched *s, const char *id, size_t len)
-{
-    struct account **slot = accounts_slot(s, id, len);
-    if (!slot)
-        return NULL;
-    if (*slot)
-        return *slot;
-    struct account *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->id = malloc(len + 1);
-    const struct rate *r = &s->cfg->account_rate;
-    if (!a->id || window_init(&a->win, r->n, r->dur_ms + window_margin(r->dur_ms)) != 0) {
-        free(a->id);
-        free(a);
-        return NULL;
-    }
-    memcpy(a->id, id, len);
-    a->id[len] = '\0';
-    a->id_len = len;
-    window_set_pacing(&a->win, 1);
-    adapt_init(&a->adapt, r->n, r->dur_ms, uv_now(s->loop));
-    /* Room for every account, so that accounts_enqueue() can never fail. */
-    struct account **act = sched_room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
-    if (!act) {
-        window_free(&a->win);
-        free(a->id);
-        free(a);
-        return NULL;
-    }
-    s->active = act;
-    *slot = a;
-    s->acct_n++;
-    return a;
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -114,8 +64,10 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     }
     idempotency_key(t->idem_key, s->cfg->method, a->id, j->group, j->user);
     t->job = j;
-    window_record(&s->token_win, now);
-    window_record(&a->win, now);
+    pacer_sent(&s->token_pace, now);
+    pacer_sent(&a->pace, now);
+    j->sent_at = now;
+    j->inflight_at_send = a->pace.inflight;
     j->attempts++;
     s->counts.requests++;
     if (http_start(s->http, t) != 0) {
@@ -135,9 +87,7 @@ static struct account *next_ready(struct sched *s, mono_ms now, mono_ms *wake)
     for (size_t k = 0; k < n; k++) {
         size_t i = (s->rr + k) % n;
         struct account *a = s->active[i];
-        mono_ms at = window_next_free(&a->win, now);
-        if (a->paused_until > at)
-            at = a->paused_until;
+        mono_ms at = pacer_next(&a->pace, now);  /* NEVER: a completion must come first */
         if (at <= now) {
             s->rr = i;
             return a;
@@ -236,7 +186,7 @@ static void dispatch(struct sched *s)
     while (s->stop == STOP_NONE && http_busy(s->http) < s->cfg->concurrency) {
         if (!s->active_n)
             break;
-        mono_ms tfree = window_next_free(&s->token_win, now);
+        mono_ms tfree = pacer_next(&s->token_pace, now);
         if (tfree > now) {
             wake = tfree;
             break;
@@ -298,6 +248,41 @@ static void describe(char *buf, size_t len, const struct transfer *t,
         buf[0] = '\0';
 }
 
+/* Tells the account's and the token's pacers what came back, and returns the
+ * wait in seconds the server asked this row to keep before its next attempt
+ * (0 for none). A refusal (429, or a bare 503 from a proxy) with Retry-After,
+ * or with "0 remaining, resets in S", pauses the account. On any other answer a
+ * Retry-After is no reason to wait, as urllib3 also holds: only a stated limit,
+ * or "0 remaining" that our own pacing does not already explain, is used. */
+static double pace_outcome(struct sched *s, const struct job *j, const struct transfer *t,
+                           const struct verdict *v, mono_ms now)
+{
+    struct account *a = j->acct;
+    const struct rl_hints *h = &t->hints;
+    int refused = t->http_status == 429 || (t->http_status == 503 && v->action == ACT_RETRY);
+    double wait_s = hints_wait_s(h);
+    struct pacer_outcome o = {
+        .result = t->http_status == 0 ? PACER_FAILED : refused ? PACER_REFUSED : PACER_ACCEPTED,
+        .sent_at = j->sent_at, .inflight_at_send = j->inflight_at_send,
+        .retry_after_s = refused && wait_s > 0 ? wait_s : -1,
+    };
+    if (o.result == PACER_ACCEPTED && h->has_limit) {
+        /* The server's stated limit, over its window, or else over ours. */
+        double w = h->has_window && h->window_s > 0 ? h->window_s
+                                                    : (double)s->cfg->account_rate.dur_ms / 1000.0;
+        pacer_stated(&a->pace, (double)h->limit, w, now);
+    }
+    if (o.result == PACER_ACCEPTED && h->has_remaining && h->remaining == 0 && h->has_reset)
+        pacer_reset_hint(&a->pace, h->reset_s, now);
+    pacer_done(&a->pace, &o, now);
+    /* The token's pacer keeps its count in flight; a pause is the account's. */
+    o.retry_after_s = -1;
+    pacer_done(&s->token_pace, &o, now);
+    if (v->action != ACT_RETRY || (!refused && !h->has_retry_after))
+        return 0;  /* a reset after a 5xx says nothing of this row */
+    return wait_s > 0 ? wait_s : 0;
+}
+
 static void on_done(struct transfer *t, void *ctx)
 {
     struct sched *s = ctx;
@@ -325,35 +310,9 @@ static void on_done(struct transfer *t, void *ctx)
               j->line, t->url.p, t->body.p, t->http_status, error[0] ? " " : "", error,
               t->latency_ms, j->attempts);
 
-    if (t->http_status == 429) {
+    if (t->http_status == 429)
         s->counts.http429++;
-        unsigned sent = window_sent_since(&a->win, now > a->adapt.dur ? now - a->adapt.dur : 0);
-        window_set_limit(&a->win, adapt_on_429(&a->adapt, now, sent));
-    } else if (t->http_status > 0) {
-        if (t->hints.has_limit) {
-            /* The server's stated limit, scaled to our window length. */
-            double per = (double)t->hints.limit;
-            if (t->hints.has_window && t->hints.window_s > 0)
-                per = per * (double)a->adapt.dur / (t->hints.window_s * 1000.0);
-            adapt_on_server_limit(&a->adapt, (long)per, now);
-        }
-        window_set_limit(&a->win, adapt_on_accepted(&a->adapt, now));
-    }
-    double wait_s = hints_wait_s(&t->hints);
-    if (wait_s > 0) {
-        mono_ms until = now + (mono_ms)(wait_s * 1000.0);
-        /* "Nothing remaining, resets in N s" (whole seconds, rounded up) after a
-         * success: when our own window already holds this account back until about
-         * then, it agrees with the server and a pause would only waste the rest of
-         * the window. Only a server that counts sends we did not make (another
-         * client on the same account) needs the pause. */
-        int told_to_wait = t->hints.has_retry_after || t->http_status == 429 ||
-                           t->http_status == 503;
-        if (!told_to_wait && window_next_free(&a->win, now) + 1000 >= until)
-            until = 0;
-        if (until > a->paused_until)
-            a->paused_until = until;
-    }
+    double wait_s = pace_outcome(s, j, t, &v, now);
     j->last_http = t->http_status;
     j->last_reason = v.reason;
 
@@ -456,14 +415,15 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     }
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
     const struct rate *tr = &cfg->token_rate;
-    if (window_init(&s->token_win, tr->n, tr->dur_ms + window_margin(tr->dur_ms)) != 0) {
+    struct pacer_limits tl = {.n = tr->n, .dur_ms = tr->dur_ms, .max_inflight = cfg->concurrency,
+                              .learn = 0};
+    if (pacer_init(&s->token_pace, &tl, uv_now(loop)) != 0) {
         snprintf(err, errlen, "out of memory");
         buf_free(&s->query);
         cJSON_free(s->remote_data);
         free(s);
         return NULL;
     }
-    window_set_pacing(&s->token_win, 1);
     const char *proxy, *noproxy;
     proxy_from_env(cfg->base_url, env_get, NULL, &proxy, &noproxy);
     struct http_opts ho = {
@@ -476,7 +436,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     };
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
-        window_free(&s->token_win);
+        pacer_free(&s->token_pace);
         buf_free(&s->query);
         cJSON_free(s->remote_data);
         free(s);
@@ -550,7 +510,7 @@ void sched_free(struct sched *s)
             a->head = j->next;
             jobs_free(j);
         }
-        window_free(&a->win);
+        pacer_free(&a->pace);
         csvin_close(a->cur);
         free(a->runs);
         free(a->id);
@@ -572,6 +532,6 @@ void sched_free(struct sched *s)
     pairset_free(&s->seen);
     buf_free(&s->query);
     cJSON_free(s->remote_data);
-    window_free(&s->token_win);
+    pacer_free(&s->token_pace);
     free(s);
 }

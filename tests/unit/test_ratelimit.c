@@ -242,28 +242,7 @@ static void test_stream_never_exceeds_n_per_interval(void **state)
     simulate(16, 250, 2000, 5);
 }
 
-/* A lowered limit bounds the window by the limit-th most recent send. */
-static void test_lowered_limit(void **state)
-{
-    (void)state;
-    struct window w;
-    assert_int_equal(window_init(&w, 10, 1000), 0);
-    window_set_limit(&w, 3);
-    for (mono_ms t = 0; t < 3; t++) {
-        assert_int_equal(window_next_free(&w, t), t);
-        window_record(&w, t);
-    }
-    assert_int_equal(window_next_free(&w, 3), 1000);
-    window_set_limit(&w, 0);  /* clamped to 1 */
-    assert_int_equal(w.limit, 1);
-    assert_int_equal(window_next_free(&w, 3), 1002);
-    window_set_limit(&w, 99);  /* clamped to n */
-    assert_int_equal(w.limit, 10);
-    assert_int_equal(window_next_free(&w, 3), 3);
-    window_free(&w);
-}
-
-/* Pacing spreads sends dur/limit apart; the window bound still applies. */
+/* Pacing spreads sends dur/n apart; the window bound still applies. */
 static void test_pacing_spreads_sends(void **state)
 {
     (void)state;
@@ -276,115 +255,15 @@ static void test_pacing_spreads_sends(void **state)
         assert_int_equal(t, (mono_ms)i * 250);
         window_record(&w, t);
     }
-    window_set_limit(&w, 2);
-    /* The 2nd most recent send (1500) + 1000 binds before pacing (1750 + 500). */
-    assert_int_equal(window_next_free(&w, t), 2500);
+    /* The 4th most recent send (1000) + 1000 binds before pacing (1750 + 250). */
+    assert_int_equal(window_next_free(&w, t), 2000);
     window_free(&w);
-}
-
-/* The first 429 cuts to the rate the server was seen to accept. */
-static void test_adapt_cuts_to_observed(void **state)
-{
-    (void)state;
-    struct adapt a;
-    adapt_init(&a, 200, 1000, 0);
-    /* 20 accepted, the 21st rejected. */
-    assert_int_equal(adapt_on_429(&a, 105, 21), 20);
-    /* The other requests of the same burst do not cut again. */
-    assert_int_equal(adapt_on_429(&a, 106, 22), 20);
-    assert_int_equal(adapt_on_429(&a, 900, 25), 20);
-    /* A later 429 at that level: at least one lower, even if more were sent. */
-    assert_int_equal(adapt_on_429(&a, 2000, 40), 19);
-}
-
-/* Nothing observed: a multiplicative cut, never below 1. */
-static void test_adapt_cuts_by_30_percent_without_evidence(void **state)
-{
-    (void)state;
-    struct adapt a;
-    adapt_init(&a, 100, 1000, 0);
-    assert_int_equal(adapt_on_429(&a, 10, 0), 70);
-    assert_int_equal(adapt_on_429(&a, 1010, 1), 49);
-    for (mono_ms t = 2020; t < 40000; t += 1010)
-        adapt_on_429(&a, t, 0);
-    assert_int_equal(adapt_limit(&a), 1);
 }
 
 /* After a cut it climbs 10% per clean window while far below the failed level,
  * and never above the configured maximum. */
-static void test_adapt_climbs_back_to_max(void **state)
-{
-    (void)state;
-    struct adapt a;
-    adapt_init(&a, 100, 1000, 0);
-    adapt_on_429(&a, 0, 0);
-    assert_int_equal(adapt_limit(&a), 70);
-    assert_int_equal(adapt_on_accepted(&a, 500), 70);   /* not a full window yet */
-    assert_int_equal(adapt_on_accepted(&a, 1000), 77);
-    assert_int_equal(adapt_on_accepted(&a, 2000), 84);
-    mono_ms t = 2000;
-    for (int i = 0; i < 200; i++) {
-        t += 1000;
-        adapt_on_accepted(&a, t);
-    }
-    assert_int_equal(adapt_limit(&a), 100);
-}
-
 /* Near a level that failed, probes are rare and back off when they fail again:
  * the limit settles instead of oscillating. */
-static void test_adapt_settles_below_real_limit(void **state)
-{
-    (void)state;
-    struct adapt a;
-    adapt_init(&a, 500, 1000, 0);
-    /* Simulate a server that accepts 50 per window: each window we send the
-     * limit's worth; more than 50 is a 429. */
-    unsigned n429 = 0, windows = 200;
-    for (unsigned w = 0; w < windows; w++) {
-        mono_ms t = (mono_ms)w * 1000;
-        unsigned lim = adapt_limit(&a);
-        for (unsigned k = 0; k < lim; k++) {
-            if (k < 50)
-                adapt_on_accepted(&a, t + k);
-            else {
-                adapt_on_429(&a, t + k, k + 1);
-                n429++;
-                break;
-            }
-        }
-    }
-    assert_true(adapt_limit(&a) >= 45 && adapt_limit(&a) <= 51);
-    assert_true(n429 < 20);  /* a handful of probes over 200 windows */
-}
-
-static void test_window_sent_since(void **state)
-{
-    (void)state;
-    struct window w;
-    assert_int_equal(window_init(&w, 4, 1000), 0);
-    assert_int_equal(window_sent_since(&w, 0), 0);
-    for (mono_ms t = 10; t <= 60; t += 10)
-        window_record(&w, t);  /* ring keeps 30..60 */
-    assert_int_equal(window_sent_since(&w, 0), 4);
-    assert_int_equal(window_sent_since(&w, 40), 2);
-    assert_int_equal(window_sent_since(&w, 60), 0);
-    window_free(&w);
-}
-
-static void test_adapt_takes_server_limit(void **state)
-{
-    (void)state;
-    struct adapt a;
-    adapt_init(&a, 100, 1000, 0);
-    assert_int_equal(adapt_on_server_limit(&a, 40, 5), 40);
-    assert_int_equal(adapt_on_server_limit(&a, 400, 6), 100);  /* never above max */
-    assert_int_equal(adapt_on_server_limit(&a, 0, 7), 100);    /* nonsense ignored */
-    struct adapt off;
-    adapt_init(&off, 0, 1000, 0);
-    assert_int_equal(adapt_on_429(&off, 1, 5), 0);
-    assert_int_equal(adapt_on_accepted(&off, 2), 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,14 +279,7 @@ int main(void)
         cmocka_unit_test(test_huge_duration_saturates),
         cmocka_unit_test(test_free_is_idempotent),
         cmocka_unit_test(test_stream_never_exceeds_n_per_interval),
-        cmocka_unit_test(test_lowered_limit),
         cmocka_unit_test(test_pacing_spreads_sends),
-        cmocka_unit_test(test_adapt_cuts_to_observed),
-        cmocka_unit_test(test_adapt_cuts_by_30_percent_without_evidence),
-        cmocka_unit_test(test_adapt_climbs_back_to_max),
-        cmocka_unit_test(test_adapt_settles_below_real_limit),
-        cmocka_unit_test(test_adapt_takes_server_limit),
-        cmocka_unit_test(test_window_sent_since),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
