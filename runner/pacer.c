@@ -3,20 +3,19 @@
 
 #include <math.h>
 
-#define BETA 0.7           /* a cut keeps this share of the rate the server took */
-#define SPAN_MS 1000       /* the first cut measures sends over this span */
-#define SHORT_MS 200       /* later cuts, and "under its rate", over at least this */
+#define SPAN_MS 1000       /* rates are measured over at least this span */
 #define HOLD_MS 1000       /* no second cut this soon after one ... */
 #define QUIET_MS 250       /* the pause when everything after a cut is refused */
 #define HOLD_BREAK 8       /* ... unless this many sends since it were refused, most of them */
-#define CUBIC_K_S 1.5      /* seconds from a cut back to the rate that was refused */
 #define RAMP_MIN_MS 100    /* the ramp doubles every round trip, at least this long */
+#define RAMP_START 1.0     /* requests per second: the ramp starts no lower */
 #define MIN_RATE 0.1       /* requests per second: never slower than this */
 #define MAX_RATE 1e6
 #define UNDER_RATE 0.5     /* "well under its rate": sending below this share of it */
 #define LITTLE_HEADROOM 1.5
 #define LATENCY_PRIOR_MS 1000.0  /* before the first answer */
 #define CWND_START 4.0
+#define CWND_GROWTH 0.25
 #define CONC_PROBE 20      /* round trips of accepted answers before probing one more */
 #define CONC_MIN 3         /* refused with fewer in flight: never a concurrency cap */
 #define MEASURE_ACCEPTS 8  /* a rate is measured over a span that holds this many */
@@ -44,7 +43,7 @@ int pacer_init(struct pacer *p, const struct pacer_limits *l, mono_ms now)
     p->mode = PACE_FREE;
     p->epoch = now;
     p->first_send = PACER_NEVER;
-    p->next_ms = (double)now;
+    p->last_ms = -1e18;
     p->hist_at = now;
     p->hist_n = 1;
     p->cwnd = CWND_START;
@@ -69,10 +68,10 @@ static double learned_at(const struct pacer *p, mono_ms t)
         break;
     case PACE_CUBIC:
     default: {
-        /* W(t) = w_max + C (t - K)^3 with W(0) = r0 = BETA w_max: C follows from
-         * K, so recovery takes CUBIC_K_S whatever the scale of the rate. */
-        double c = p->w_max * (1.0 - BETA) / (CUBIC_K_S * CUBIC_K_S * CUBIC_K_S);
-        double x = dt / 1000.0 - CUBIC_K_S;
+        /* W(t) = w_max + C (t - K)^3 with W(0) = r0 = PACER_BETA w_max: C follows from
+         * K, so recovery takes PACER_CUBIC_K_S whatever the scale of the rate. */
+        double c = p->w_max * (1.0 - PACER_BETA) / (PACER_CUBIC_K_S * PACER_CUBIC_K_S * PACER_CUBIC_K_S);
+        double x = dt / 1000.0 - PACER_CUBIC_K_S;
         r = p->w_max + c * x * x * x;
         break;
     }
@@ -147,20 +146,31 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
         cap = p->conc_cap;
     if (p->learn) {
         double r = pacer_bound(p, now);
+        /* With a rate to keep, what it needs at the latency seen; with none
+         * (nothing told, nothing learned) a slow start, growing by a quarter
+         * for each accepted answer, so the burst a server refuses first is small
+         * and a fast server is still reached within a few round trips. */
         if (r > 0) {
             double lat = p->srtt > 0 ? p->srtt + 2.0 * p->rttvar : LATENCY_PRIOR_MS;
             cap = fmin2(cap, ceil(r * lat / 1000.0 * LITTLE_HEADROOM) + 2.0);
         }
-        /* Until the server has pushed back once, a slow start: doubling each
-         * round trip, so a burst it refuses is small, and a fast server is
-         * reached within a few round trips. */
-        if (p->mode == PACE_FREE)
+        else
             cap = fmin2(cap, floor(p->cwnd));
     }
     return cap < 1 ? 1u : (unsigned)cap;
 }
 
 /* ---- the scheduler's questions and reports ------------------------------- */
+
+/* When the learned rate lets the next send go: one interval at today's rate
+ * after the last (so a rate that grows lets the next go sooner). 0: now. */
+static double next_slot(const struct pacer *p, mono_ms now)
+{
+    double r = p->mode == PACE_FREE ? p->ceiling_rate : learned_at(p, now), slot = p->hold_ms;
+    if (r > 0)
+        slot = fmax2(slot, p->last_ms + 1000.0 / r);
+    return slot;
+}
 
 mono_ms pacer_next(const struct pacer *p, mono_ms now)
 {
@@ -169,8 +179,9 @@ mono_ms pacer_next(const struct pacer *p, mono_ms now)
     mono_ms t = window_next_free(&p->win, now);
     if (p->paused_until > t)
         t = p->paused_until;
-    if (p->mode != PACE_FREE && p->next_ms > (double)t)
-        t = (mono_ms)p->next_ms;
+    double slot = next_slot(p, now);
+    if (slot > (double)t)
+        t = (mono_ms)ceil(slot - 1e-9);
     return t;
 }
 
@@ -183,11 +194,13 @@ void pacer_sent(struct pacer *p, mono_ms now)
     p->sent_since_cut++;
     if (p->first_send == PACER_NEVER)
         p->first_send = now;
-    double r = learned_at(p, now);
+    double r = p->mode == PACE_FREE ? p->ceiling_rate : learned_at(p, now);
     if (r > 0) {
-        if (p->next_ms < (double)now)
-            p->next_ms = (double)now;
-        p->next_ms += 1000.0 / r;
+        /* Keep to the schedule while sending on it (a send waits for the next
+         * whole millisecond, so it may come a little late); start afresh after
+         * a pause. Never early: a strict bucket refuses a send that is. */
+        double iv = 1000.0 / r, slot = p->last_ms + iv;
+        p->last_ms = slot >= (double)now - iv ? fmax2(slot, (double)now - 1.0 + 1e-9) : (double)now;
     }
 }
 
@@ -210,7 +223,7 @@ static void latency_sample(struct pacer *p, double ms)
 }
 
 /* The rate the server took lately: answers accepted over a span long enough
- * to hold a few of them at rate r (at least SHORT_MS and two round trips). */
+ * to hold a few of them at rate r (at least SPAN_MS and two round trips). */
 static mono_ms measure_span(const struct pacer *p, double r)
 {
     double span = r > 0 ? MEASURE_ACCEPTS * 1000.0 / r : (double)SPAN_MS;
@@ -220,7 +233,7 @@ static mono_ms measure_span(const struct pacer *p, double r)
 
 /* A refusal that a rate cut answers. The new rate comes from what the server
  * accepted lately, never from a count of one burst; but one cut never goes
- * below half the rate in force (times BETA), so a moment in which nothing was
+ * below half the rate in force (times PACER_BETA), so a moment in which nothing was
  * accepted cannot throw the rate to the floor. Cuts that follow each other
  * closely (see refused()) bring a rate far too high down quickly. */
 static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
@@ -232,27 +245,31 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * refusal, which will tell more. */
         double acc1 = sent_rate(p, p->accepts_hist, SPAN_MS);
         double ceil_r = p->ceiling_rate > 0 ? p->ceiling_rate : MAX_RATE;
-        p->r0 = fmax2(BETA * fmin2(acc1, ceil_r), MIN_RATE);
+        p->r0 = fmin2(fmax2(PACER_BETA * acc1, RAMP_START), ceil_r);
         p->w_max = 0;
         p->mode = PACE_RAMP;
     } else {
         double at_send = pacer_bound(p, o->sent_at);
         double acc = sent_rate(p, p->accepts_hist, measure_span(p, at_send));
         double base = fmax2(fmin2(fmax2(acc, 0.5 * at_send), at_send), MIN_RATE);
-        p->r0 = BETA * base;
-        p->w_max = fmax2(fmin2(acc, at_send), p->r0);
+        p->r0 = PACER_BETA * base;
+        /* The rate that was refused, but no more than the server was seen to
+         * take: sending twice its rate says only that the limit is below, not
+         * where; and a counter that averages over its window refuses only
+         * once the rate is well past it. */
+        p->w_max = fmax2(fmin2(at_send, acc), p->r0);
         p->mode = PACE_CUBIC;
     }
     if (p->stated > 0 && p->r0 > p->stated)
-        p->r0 = BETA * p->stated;
+        p->r0 = PACER_BETA * p->stated;
     p->epoch = now;
+    /* The refused sends were the last: the next keeps an interval of the new
+     * rate after them. */
+    p->last_ms = fmax2(p->last_ms, (double)o->sent_at);
     p->cuts++;
     p->refused_since_cut = 0;
     p->sent_since_cut = 0;
     p->accepted_since_cut = 0;
-    /* Sends already spaced by the old rate stay spaced; the next by the new. */
-    if (p->next_ms > (double)now + 1000.0 / p->r0)
-        p->next_ms = (double)now + 1000.0 / p->r0;
 }
 
 static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
@@ -270,7 +287,8 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
      * requests in flight. Lower that cap, not the rate. */
     if (o->retry_after_s < 0 && p->mode != PACE_FREE && bound > 0 &&
         o->inflight_at_send >= CONC_MIN && (!p->conc_cap || o->inflight_at_send > p->conc_cap) &&
-        sent_rate(p, p->sends_hist, measure_span(p, bound)) < UNDER_RATE * bound) {
+        sent_rate(p, p->sends_hist, measure_span(p, bound)) < UNDER_RATE * bound &&
+        (double)o->inflight_at_send * 1000.0 / fmax2(p->srtt, 0.1) < bound) {
         p->conc_cap = o->inflight_at_send - 1;
         p->conc_cuts++;
         p->conc_quiet = 0;
@@ -281,7 +299,7 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
      * still accepts some, but refuses most, of what came after the cut is
      * being sent far too much. */
     if (p->mode == PACE_CUBIC && o->sent_at < p->epoch + HOLD_MS) {
-        if (p->refused_since_cut < HOLD_BREAK || 2 * p->refused_since_cut <= p->sent_since_cut)
+        if (p->refused_since_cut < HOLD_BREAK || 4 * p->refused_since_cut <= p->sent_since_cut)
             return;
         if (p->accepted_since_cut == 0) {
             /* Everything since the cut refused: a counter that counts refused
@@ -307,7 +325,7 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
             p->accepted_since_cut++;
         latency_sample(p, (double)(now >= o->sent_at ? now - o->sent_at : 0));
         if (p->mode == PACE_FREE) {
-            p->cwnd += 1.0;
+            p->cwnd += CWND_GROWTH;
             if (p->cwnd > 1e6)
                 p->cwnd = 1e6;
         }
@@ -343,9 +361,7 @@ void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)
         double k = p->first_send != PACER_NEVER && now - p->first_send < span
                        ? (double)p->sends
                        : sent_rate(p, p->sends_hist, span) * window_s;
-        double next = (double)now + k * 1000.0 / r;
-        if (next > p->next_ms)
-            p->next_ms = next;
+        p->hold_ms = fmax2(p->hold_ms, (double)now + k * 1000.0 / r);
     }
 }
 
@@ -357,8 +373,9 @@ void pacer_reset_hint(struct pacer *p, double reset_s, mono_ms now)
      * agrees with us and a pause would only waste the rest of the window. Only
      * a server that counts sends we did not make needs the pause. */
     mono_ms held = window_next_free(&p->win, now);
-    if (p->mode != PACE_FREE && p->next_ms > (double)held)
-        held = (mono_ms)p->next_ms;
+    double slot = next_slot(p, now);
+    if (slot > (double)held)
+        held = (mono_ms)slot;
     if (held + 1000 >= until)
         return;
     pacer_pause(p, until);

@@ -49,6 +49,8 @@
 #include "ratelimit.h"
 
 #define PACER_NEVER UINT64_MAX
+#define PACER_BETA 0.8       /* a cut keeps this share of the rate the server took */
+#define PACER_CUBIC_K_S 1.0  /* seconds from a cut back to the rate that was refused */
 
 struct pacer_limits {
     unsigned n;              /* ceiling: most sends per dur_ms; 0 = none */
@@ -79,7 +81,8 @@ struct pacer {
     double stated;           /* a stated limit, per second; 0 = none */
     mono_ms epoch;           /* the last cut, or when a stated limit came */
     mono_ms first_send;      /* PACER_NEVER before the first */
-    double next_ms;          /* the learned rate's next slot */
+    double last_ms;          /* the learned rate's last slot */
+    double hold_ms;          /* no send before this (a stated limit's window so far) */
     unsigned long cuts;
 
     unsigned long sends, accepts;          /* cumulative */
