@@ -4,6 +4,8 @@
 #include <math.h>
 
 #define SPAN_MS 1000       /* rates are measured over at least this span */
+#define SHORT_MS 200       /* and over this one too, to see a change sooner */
+#define CUT_FLOOR 0.5      /* one cut never goes below this share of the rate in force */
 #define HOLD_MS 1000       /* no second cut this soon after one ... */
 #define QUIET_MS 250       /* the pause when everything after a cut is refused */
 #define HOLD_BREAK 8       /* ... unless this many sends since it were refused, most of them */
@@ -231,6 +233,14 @@ static mono_ms measure_span(const struct pacer *p, double r)
     return (mono_ms)fmin2(span, (double)MEASURE_MAX_MS);
 }
 
+/* The same, over a few round trips only (at least SHORT_MS). */
+static mono_ms short_span(const struct pacer *p, double r)
+{
+    double span = r > 0 ? MEASURE_ACCEPTS * 1000.0 / r : (double)SHORT_MS;
+    span = fmax2(span, fmax2((double)SHORT_MS, 2.0 * p->srtt));
+    return (mono_ms)fmin2(span, (double)SPAN_MS);
+}
+
 /* A refusal that a rate cut answers. The new rate comes from what the server
  * accepted lately, never from a count of one burst; but one cut never goes
  * below half the rate in force (times PACER_BETA), so a moment in which nothing was
@@ -249,9 +259,16 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
         p->w_max = 0;
         p->mode = PACE_RAMP;
     } else {
+        /* What the server took, over the last second and over the last few
+         * round trips: a server refusing part of what it is sent admits at
+         * its rate, and the shorter span sees that sooner when the rate was
+         * climbing. Never below a quarter of the rate in force in one cut, so
+         * a moment in which nothing was accepted cannot throw it to the floor. */
         double at_send = pacer_bound(p, o->sent_at);
         double acc = sent_rate(p, p->accepts_hist, measure_span(p, at_send));
-        double base = fmax2(fmin2(fmax2(acc, 0.5 * at_send), at_send), MIN_RATE);
+        if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
+            acc = fmax2(acc, sent_rate(p, p->accepts_hist, short_span(p, at_send)));
+        double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
         p->r0 = PACER_BETA * base;
         /* The rate that was refused, but no more than the server was seen to
          * take: sending twice its rate says only that the limit is below, not
@@ -274,10 +291,13 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
 
 static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
 {
-    if (o->retry_after_s >= 0)
-        pacer_pause(p, now + (mono_ms)(o->retry_after_s * 1000.0));
-    if (!p->learn)
+    int told = o->retry_after_s >= 0;
+    mono_ms told_until = told ? now + (mono_ms)(o->retry_after_s * 1000.0) : 0;
+    if (!p->learn) {
+        if (told)
+            pacer_pause(p, told_until);
         return;
+    }
     if (p->cuts && o->sent_at <= p->epoch)
         return;  /* in flight at the last cut: part of the same overshoot */
     p->refused_since_cut++;
@@ -294,22 +314,31 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
         p->conc_quiet = 0;
         return;
     }
+    /* Told when to come back, and nothing accepted since the last cut: the
+     * window is spent, so wait as told. A refusal just after accepted sends
+     * is an overshoot, which a cut answers; the refused row itself waits the
+     * Retry-After (the caller's backoff), so a server that stamps a second
+     * on every 429 does not stop the account for a second at each probe. */
+    if (told && p->cuts && p->accepted_since_cut == 0) {
+        pacer_pause(p, told_until);
+        return;
+    }
     /* The server may still remember the overshoot (a counter that counts
      * refused requests too, a window that is spent): hold. Only a server that
      * still accepts some, but refuses most, of what came after the cut is
      * being sent far too much. */
-    if (p->mode == PACE_CUBIC && o->sent_at < p->epoch + HOLD_MS) {
-        if (p->refused_since_cut < HOLD_BREAK || 4 * p->refused_since_cut <= p->sent_since_cut)
-            return;
-        if (p->accepted_since_cut == 0) {
-            /* Everything since the cut refused: a counter that counts refused
-             * requests too, still over. More requests only keep it there; a
-             * pause lets it fall. */
-            if (p->paused_until < now)
-                pacer_pause(p, now + QUIET_MS);
-            return;
-        }
+    if (p->mode == PACE_CUBIC && p->accepted_since_cut == 0 && p->refused_since_cut >= 2) {
+        /* Everything since the cut refused: a counter that counts refused
+         * requests too, still over, or a window that is spent. More requests
+         * only keep it there, and what was accepted lately (nothing) says
+         * nothing of the rate: pause, and let it fall. */
+        if (p->paused_until < now)
+            pacer_pause(p, now + QUIET_MS);
+        return;
     }
+    if (p->mode == PACE_CUBIC && o->sent_at < p->epoch + HOLD_MS &&
+        (p->refused_since_cut < HOLD_BREAK || 4 * p->refused_since_cut <= p->sent_since_cut))
+        return;
     cut_rate(p, o, now);
 }
 
