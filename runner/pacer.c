@@ -13,7 +13,7 @@
 #define RAMP_START 1.0     /* requests per second: the ramp starts no lower */
 #define MIN_RATE 0.1       /* requests per second: never slower than this */
 #define MAX_RATE 1e6
-#define UNDER_RATE 0.5     /* "well under its rate": sending below this share of it */
+#define CONC_MIN_RTT_MS 20 /* below this latency, in flight never bounds the rate */
 #define LITTLE_HEADROOM 1.5
 #define LATENCY_PRIOR_MS 1000.0  /* before the first answer */
 #define CWND_START 4.0
@@ -301,14 +301,12 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
     if (p->cuts && o->sent_at <= p->epoch)
         return;  /* in flight at the last cut: part of the same overshoot */
     p->refused_since_cut++;
-    double bound = pacer_bound(p, o->sent_at);
-    /* Under its rate and refused without being told to wait, at a count in
-     * flight above what it has been refused at before: the server caps
-     * requests in flight. Lower that cap, not the rate. */
-    if (o->retry_after_s < 0 && p->mode != PACE_FREE && bound > 0 &&
-        o->inflight_at_send >= CONC_MIN && (!p->conc_cap || o->inflight_at_send > p->conc_cap) &&
-        sent_rate(p, p->sends_hist, measure_span(p, bound)) < UNDER_RATE * bound &&
-        (double)o->inflight_at_send * 1000.0 / fmax2(p->srtt, 0.1) < bound) {
+    /* Refused without being told to wait, with more in flight than any
+     * request the server accepted had, at a latency at which requests in
+     * flight bound what can be sent: the server caps requests in flight
+     * (Okta's concurrent requests limit). Lower that cap, not the rate. */
+    if (!told && o->inflight_at_send >= CONC_MIN && o->inflight_at_send > p->ok_inflight &&
+        p->srtt >= CONC_MIN_RTT_MS) {
         p->conc_cap = o->inflight_at_send - 1;
         p->conc_cuts++;
         p->conc_quiet = 0;
@@ -352,6 +350,8 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
         p->accepts++;
         if (o->sent_at > p->epoch)
             p->accepted_since_cut++;
+        if (o->inflight_at_send > p->ok_inflight)
+            p->ok_inflight = o->inflight_at_send;
         latency_sample(p, (double)(now >= o->sent_at ? now - o->sent_at : 0));
         if (p->mode == PACE_FREE) {
             p->cwnd += CWND_GROWTH;

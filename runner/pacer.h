@@ -50,7 +50,7 @@
 
 #define PACER_NEVER UINT64_MAX
 #define PACER_BETA 0.8       /* a cut keeps this share of the rate the server took */
-#define PACER_CUBIC_K_S 1.0  /* seconds from a cut back to the rate that was refused */
+#define PACER_CUBIC_K_S 2.0  /* seconds from a cut back to the rate that was refused */
 
 struct pacer_limits {
     unsigned n;              /* ceiling: most sends per dur_ms; 0 = none */
@@ -97,6 +97,7 @@ struct pacer {
     double cwnd;             /* slow start while no rate is known */
     double srtt, rttvar;     /* latency, smoothed (ms); srtt 0 = no sample yet */
     unsigned conc_cap;       /* learned from concurrency refusals; 0 = none */
+    unsigned ok_inflight;    /* most in flight at an accepted request's send */
     unsigned long conc_quiet; /* accepted since the last concurrency refusal or probe */
     unsigned long conc_cuts;
     mono_ms paused_until;

@@ -30,7 +30,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.input, "in.csv");
     assert_string_equal(c.output, "output/results.csv");
     assert_string_equal(c.retry_log, "output/retry.csv");
-    assert_int_equal(c.concurrency, 16);
+    assert_int_equal(c.concurrency, 256);
+    assert_int_equal(c.account_concurrency, 0);
     assert_int_equal(c.account_rate.n, 50);
     assert_int_equal(c.account_rate.dur_ms, 10000);
     assert_int_equal(c.token_rate.n, 500);
@@ -64,6 +65,24 @@ static void test_all_flags(void **state)
     assert_true(c.timeout_s == 2.5);
     assert_true(c.verbose);
     assert_string_equal(c.input, "-");
+}
+
+/* -c is a ceiling; --account-concurrency caps one account; auto means no
+ * ceiling on the rate, as 0 does. */
+static void test_pacing_options(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 6, "--account-concurrency", "35", "--account-rate",
+                           "auto", "in.csv"),
+                     0);
+    assert_int_equal(c.account_concurrency, 35);
+    assert_int_equal(c.account_rate.n, 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "--account-concurrency", "-1", "in.csv"), -1);
+    assert_non_null(strstr(err, "--account-concurrency"));
+    assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "automatic", "in.csv"), -1);
+    assert_non_null(strstr(err, "--account-rate"));
 }
 
 static void test_options_after_input(void **state)
@@ -298,6 +317,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_all_flags),
+        cmocka_unit_test(test_pacing_options),
         cmocka_unit_test(test_options_after_input),
         cmocka_unit_test(test_env_base_url_and_flag_wins),
         cmocka_unit_test(test_errors_are_one_line_and_specific),

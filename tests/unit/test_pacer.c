@@ -189,41 +189,46 @@ static void test_retry_after_on_refusal_pauses(void **state)
     pacer_free(&p);
 }
 
-/* Refused while sending well under its rate, with no Retry-After: a cap on
- * requests in flight. The cap comes down, the rate does not. */
-static void test_refusal_under_the_rate_lowers_concurrency(void **state)
+/* Refused without Retry-After, with more in flight than the server ever
+ * accepted, at a latency at which in flight bounds the rate: a cap on requests
+ * in flight. The cap comes down, the rate does not. */
+static void test_refusal_over_accepted_inflight_lowers_concurrency(void **state)
 {
     (void)state;
     struct pacer p;
-    init(&p, 100, 1000, 0, 1);
-    /* Learn a rate first (a cut) at a latency of 200 ms. */
-    run_accepting(&p, 0, 1500, 200);
-    pacer_sent(&p, 1500);
-    refuse_at(&p, 1500, 1, -1, 1501);
-    double r = pacer_rate(&p, 1501);
-    assert_true(r > 0);
-    /* Quiet since: now well under the rate, and 10 in flight at 200 ms carry
-     * 50/s at most, under it too. */
-    mono_ms t = 3500;
+    init(&p, 5, 1000, 0, 1);
+    run_accepting(&p, 0, 1500, 200);  /* 5/s at 200 ms: one or two in flight */
+    assert_true(p.ok_inflight <= 2);
+    mono_ms t = 1600;
     for (int i = 0; i < 10; i++)
         pacer_sent(&p, t);
-    double before = pacer_rate(&p, t + 1);
+    double before = pacer_bound(&p, t + 1);
     refuse_at(&p, t, 10, -1, t + 1);
     assert_int_equal(p.conc_cap, 9);
     assert_true(pacer_inflight_cap(&p, t + 1) <= 9);
-    assert_true(fabs(pacer_rate(&p, t + 1) - before) < 1e-9);
-    assert_int_equal(p.cuts, 1);
-    /* A refusal at fewer than three in flight is never taken for a cap. */
+    assert_true(fabs(pacer_bound(&p, t + 1) - before) < 1e-9);
+    assert_int_equal(p.cuts, 0);
+    /* Told to wait, it is a rate limit, not a cap. */
     struct pacer q;
-    init(&q, 100, 1000, 0, 1);
+    init(&q, 5, 1000, 0, 1);
     run_accepting(&q, 0, 1500, 200);
-    pacer_sent(&q, 1500);
-    refuse_at(&q, 1500, 1, -1, 1501);
-    pacer_sent(&q, 3500);
-    refuse_at(&q, 3500, 2, -1, 3501);
+    for (int i = 0; i < 10; i++)
+        pacer_sent(&q, 1600);
+    refuse_at(&q, 1600, 10, 1, 1601);
     assert_int_equal(q.conc_cap, 0);
+    assert_int_equal(q.cuts, 1);
+    /* On a fast link in flight never bounds the rate: a cut. */
+    struct pacer f;
+    init(&f, 0, 0, 0, 1);
+    run_accepting(&f, 0, 500, 1);
+    for (int i = 0; i < 10; i++)
+        pacer_sent(&f, 600);
+    refuse_at(&f, 600, f.ok_inflight + 5, -1, 601);
+    assert_int_equal(f.conc_cap, 0);
+    assert_int_equal(f.cuts, 1);
     pacer_free(&p);
     pacer_free(&q);
+    pacer_free(&f);
 }
 
 /* In flight follows Little's law: enough for the rate at the latency seen. */
@@ -298,7 +303,7 @@ int main(void)
         cmocka_unit_test(test_one_cut_per_round_trip),
         cmocka_unit_test(test_cubic_recovery),
         cmocka_unit_test(test_retry_after_on_refusal_pauses),
-        cmocka_unit_test(test_refusal_under_the_rate_lowers_concurrency),
+        cmocka_unit_test(test_refusal_over_accepted_inflight_lowers_concurrency),
         cmocka_unit_test(test_inflight_follows_latency),
         cmocka_unit_test(test_stated_limit),
         cmocka_unit_test(test_reset_hint),

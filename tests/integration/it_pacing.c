@@ -1,0 +1,157 @@
+/* it_pacing.c: the pacing controller against the local server's other kinds
+ * of limit, judged on the server's journal.
+ *
+ *  - told nothing (--account-rate 0, and auto) against a token bucket with a
+ *    burst: the first 429 starts a learned rate, so 0 is no 429 storm;
+ *  - a Retry-After stamped on every answer, successes included, is no reason
+ *    to pause: the sends keep their pace;
+ *  - --account-concurrency is a hard cap on requests in flight, as the server
+ *    counts them;
+ *  - a server that caps requests in flight and refuses over the cap, told
+ *    nothing: the refusals stay few, as the in-flight cap comes down. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ithelp.h"
+
+static const char *write_one(struct it_ctx *c, size_t n, const char *account)
+{
+    const char *in = it_path(c, "in.csv");
+    write_pairs(in, n, account);
+    return in;
+}
+
+static int max_inflight(const struct journal *j)
+{
+    int most = 0;
+    for (size_t i = 0; i < j->n; i++)
+        if (j->rows[i].inflight > most)
+            most = j->rows[i].inflight;
+    return most;
+}
+
+/* Told nothing, against a bucket of 40/s with a burst of 8: every row removed,
+ * few 429s, and never more than the bucket allows (checked by the server). */
+static void run_told_nothing(struct it_ctx *c, const char *told)
+{
+    enum { N = 200 };
+    const char *in = write_one(c, N, "acct-learn");
+    it_mock_start(c, "--limit-mode", "bucket", "--burst", "8", "--account-limit", "40/1s",
+                  "--no-rate-headers", NULL);
+    int rc = it_grouprm(c, in, "--account-rate", told, "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+
+    struct journal *j = journal_load(c);
+    assert_int_equal(journal_count_status(j, 200), N);
+    size_t n429 = journal_count_status(j, 429);
+    /* The old limiter, told nothing, sent 59% to 81% of its requests into
+     * 429s; the first refused burst here is at most a dozen. */
+    if (n429 * 100 > j->n * 15)
+        fail_msg("--account-rate %s: %zu 429s in %zu requests", told, n429, j->n);
+    if (n429 == 0)
+        fail_msg("--account-rate %s: no 429 at all: the test did not reach the limit", told);
+    expect_all_removed(c, N);
+}
+
+static void test_told_nothing_learns(void **state)
+{
+    run_told_nothing(*state, "0");
+}
+
+static void test_told_auto_learns(void **state)
+{
+    run_told_nothing(*state, "auto");
+}
+
+/* Retry-After: 1 on every answer, 2xx too: told the right rate, the sends stay
+ * paced at it, with no pause of a second after each success. */
+static void test_retry_after_on_success_ignored(void **state)
+{
+    struct it_ctx *c = *state;
+    enum { N = 60 };
+    const char *in = write_one(c, N, "acct-ra");
+    it_mock_start(c, "--account-limit", "20/1s", "--retry-after-always", "1", NULL);
+    int rc = it_grouprm(c, in, "--account-rate", "20/1s", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+
+    struct journal *j = journal_load(c);
+    assert_int_equal(journal_count_status(j, 429), 0);
+    assert_int_equal(j->n, N);
+    /* 20 a second, paced: a pause of a second after a success would show as a
+     * sliding second with far fewer sends than 20 once the run is going. */
+    size_t quiet = 0;
+    for (size_t i = 1; i < j->n; i++)
+        if (j->rows[i].t_ms - j->rows[i - 1].t_ms > 500.0)
+            quiet++;
+    if (quiet)
+        fail_msg("%zu gaps of over half a second between sends at 20/1s", quiet);
+    expect_all_removed(c, N);
+}
+
+/* --account-concurrency 3: never more than 3 of the account's requests in
+ * progress at the server, even with the rate allowing far more. */
+static void test_account_concurrency_is_a_cap(void **state)
+{
+    struct it_ctx *c = *state;
+    enum { N = 40 };
+    const char *in = write_one(c, N, "acct-conc");
+    it_mock_start(c, "--latency", "60", NULL);
+    int rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0",
+                        "--account-concurrency", "3", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+
+    struct journal *j = journal_load(c);
+    assert_int_equal(journal_count_status(j, 200), N);
+    int most = max_inflight(j);
+    if (most > 3)
+        fail_msg("%d requests in progress at once with --account-concurrency 3", most);
+    if (most < 2)
+        fail_msg("at most %d in progress: the cap was never approached", most);
+    expect_all_removed(c, N);
+}
+
+/* A server that refuses over 6 in flight (no Retry-After, as Okta does), told
+ * nothing of it: the in-flight cap comes down to it. */
+static void test_server_concurrency_cap_learned(void **state)
+{
+    struct it_ctx *c = *state;
+    enum { N = 240 };
+    const char *in = write_one(c, N, "acct-okta");
+    it_mock_start(c, "--account-concurrency", "6", "--latency", "80", NULL);
+    int rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+
+    struct journal *j = journal_load(c);
+    assert_int_equal(journal_count_status(j, 200), N);
+    size_t n429 = journal_count_status(j, 429);
+    if (n429 * 100 > j->n * 20)
+        fail_msg("%zu 429s in %zu requests against a cap of 6 in flight", n429, j->n);
+    expect_all_removed(c, N);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_told_nothing_learns, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_told_auto_learns, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_on_success_ignored, it_setup,
+                                        it_teardown),
+        cmocka_unit_test_setup_teardown(test_account_concurrency_is_a_cap, it_setup,
+                                        it_teardown),
+        cmocka_unit_test_setup_teardown(test_server_concurrency_cap_learned, it_setup,
+                                        it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
