@@ -9,38 +9,42 @@
  *
  * Three limits apply, the strictest wins:
  *  - the ceiling: the configured N per DUR, a sliding window that is never
- *    exceeded (struct window). It is kept a little longer than DUR: a send is
- *    counted when it is handed to libcurl, and reaches the server a moment
- *    later, by varying amounts;
+ *    exceeded (struct window), its sends spread DUR/N apart. It is kept a
+ *    little longer than DUR: a send is counted when it is handed to libcurl,
+ *    and reaches the server a moment later, by varying amounts;
  *  - the learned rate, below the ceiling. Nothing is learned until the server
- *    refuses a request. On a refusal the rate is cut to BETA times the rate the
- *    server was seen to take over the last second (the sends of the last
- *    SPAN_MS, refused ones included, over SPAN_MS: a span of time, never the
- *    count of one burst). Then it grows back as CUBIC does (RFC 9438): fast
- *    while far below the rate that was refused, flat near it, then probing
- *    beyond it. When that rate is not known well (the first refusal came
- *    before a whole span had passed), it doubles every round trip until the
- *    next refusal instead. A limit the server states (ratelimit-limit with a
- *    window) is taken as the learned rate and never probed beyond.
- *    A refusal cuts at most once per round trip: only a request sent after the
- *    last cut can cut again, and not within HOLD_MS of it (unless most sends
- *    since the cut were refused), so the burst of refusals that were already
- *    in flight, or a server whose counter still remembers the overshoot, counts
- *    once;
+ *    refuses a request. The first refusal starts a rate at PACER_BETA times
+ *    what was accepted over the last second (a burst at the start is a count,
+ *    not a rate) and doubles it every round trip (at least 100 ms) until the
+ *    next refusal. Each later refusal cuts to PACER_BETA times what the server
+ *    was seen to accept over a span of at least a second (never below half the
+ *    rate in force in one cut), and the rate grows back as CUBIC does (RFC
+ *    9438): fast while far below the rate that was refused, flat near it
+ *    PACER_CUBIC_K_S after the cut, then probing beyond it. Only a request sent
+ *    after the last cut can cut again, and not within HOLD_MS of it unless a
+ *    quarter of what followed was refused: the refusals already in flight, or
+ *    a server whose counter still remembers the overshoot, count once. When
+ *    everything sent since the last cut was refused, a pause, not a cut. A
+ *    limit the server states (pacer_stated) is taken as the learned rate and
+ *    never probed beyond. Sends keep an even spacing at the rate, never early;
  *  - in flight: at most max_inflight (-c, --account-concurrency). Below that,
- *    enough for the rate at the observed latency (Little's law: rate x latency,
- *    with headroom), so a slow provider still gets its whole quota. While no
- *    rate is known at all, a slow start: a few at first, one more for every two
- *    accepted. A refusal that comes while the account sends well under its rate
- *    and carries no Retry-After is a concurrency cap (Okta's concurrent
- *    requests limit): the in-flight cap is lowered to the count that was
- *    refused minus one, and the rate is left alone; it is probed up by one
- *    after a long run without such a refusal.
+ *    enough for the rate at the observed latency (Little's law: rate x
+ *    latency, with headroom), so a slow provider still gets its whole quota.
+ *    While no rate is known at all, a slow start: 4 at first, a quarter more
+ *    for each accepted answer. A refusal without Retry-After with more in
+ *    flight than any accepted request had, at a latency at which requests in
+ *    flight bound the rate, is a concurrency cap (Okta's concurrent requests
+ *    limit): the in-flight cap comes down to the count refused minus one, and
+ *    the rate is left alone; it is probed up by one after a long run without
+ *    such a refusal.
  *
- * Waits the server asks for (Retry-After on 413, 429 and 503, or "0 remaining,
- * reset in S" that our own window does not already explain) pause sending
- * until then. A Retry-After on any other answer, a success included, is no
- * reason to wait and is ignored.
+ * Waits: a refusal's Retry-After pauses the account when nothing was accepted
+ * since the last cut (the window is spent); otherwise only the refused row
+ * waits it (the caller's backoff). "0 remaining, reset in S" on an accepted
+ * answer (pacer_reset_hint) pauses until then, unless our own limits hold
+ * sends back about as long. A Retry-After on any other answer, a success
+ * included, is no reason to wait: the caller does not pass it. With learn off
+ * (the token's pacer) a refusal's Retry-After simply pauses.
  *
  * All times are mono_ms on the caller's monotonic clock, never going back. */
 #ifndef GROUPRM_PACER_H
