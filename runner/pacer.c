@@ -5,6 +5,8 @@
 
 #define SPAN_MS 1000       /* rates are measured over at least this span */
 #define SHORT_MS 200       /* and over this one too, to see a change sooner */
+#define EDGE_SHARE 0.97     /* refused while the server took this share of the rate ... */
+#define EDGE_BETA 0.9       /* ... then this cut instead of PACER_BETA */
 #define CUT_FLOOR 0.5      /* one cut never goes below this share of the rate in force */
 #define HOLD_MS 1000       /* no second cut this soon after one ... */
 #define QUIET_MS 250       /* the pause when everything after a cut is refused */
@@ -269,7 +271,9 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
         if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
             acc = fmax2(acc, sent_rate(p, p->accepts_hist, short_span(p, at_send)));
         double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
-        p->r0 = PACER_BETA * base;
+        /* Refused while the server took nearly all of it: at the edge (a
+         * strict bucket and a little jitter), a smaller cut. */
+        p->r0 = (acc >= EDGE_SHARE * at_send ? EDGE_BETA : PACER_BETA) * base;
         /* The rate that was refused, but no more than the server was seen to
          * take: sending twice its rate says only that the limit is below, not
          * where; and a counter that averages over its window refuses only
