@@ -44,7 +44,6 @@ int pacer_init(struct pacer *p, const struct pacer_limits *l, mono_ms now)
     p->ceiling_rate = l->n ? (double)l->n * 1000.0 / (double)l->dur_ms : 0.0;
     p->max_inflight = l->max_inflight;
     p->learn = l->learn;
-    p->aggregate = l->aggregate;
     p->mode = PACE_FREE;
     p->epoch = now;
     p->first_send = PACER_NEVER;
@@ -149,7 +148,7 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
     double cap = p->max_inflight ? (double)p->max_inflight : 1e9;
     if (p->conc_cap && p->conc_cap < cap)
         cap = p->conc_cap;
-    if (p->learn && !p->aggregate) {
+    if (p->learn) {
         double r = pacer_bound(p, now);
         /* With a rate to keep, what it needs at the latency seen; with none
          * (nothing told, nothing learned) a slow start, growing by a quarter
@@ -294,28 +293,28 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
     p->accepted_since_cut = 0;
 }
 
-static int refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
+static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
 {
     int told = o->retry_after_s >= 0;
     mono_ms told_until = told ? now + (mono_ms)(o->retry_after_s * 1000.0) : 0;
     if (!p->learn) {
         if (told)
             pacer_pause(p, told_until);
-        return 0;
+        return;
     }
     if (p->cuts && o->sent_at <= p->epoch)
-        return 0;  /* in flight at the last cut: part of the same overshoot */
+        return;  /* in flight at the last cut: part of the same overshoot */
     p->refused_since_cut++;
     /* Refused without being told to wait, with more in flight than any
      * request the server accepted had, at a latency at which requests in
      * flight bound what can be sent: the server caps requests in flight
      * (Okta's concurrent requests limit). Lower that cap, not the rate. */
-    if (!told && !p->aggregate && o->inflight_at_send >= CONC_MIN && o->inflight_at_send > p->ok_inflight &&
+    if (!told && o->inflight_at_send >= CONC_MIN && o->inflight_at_send > p->ok_inflight &&
         p->srtt >= CONC_MIN_RTT_MS) {
         p->conc_cap = o->inflight_at_send - 1;
         p->conc_cuts++;
         p->conc_quiet = 0;
-        return 1;
+        return;
     }
     /* Told when to come back, and nothing accepted since the last cut: the
      * window is spent, so wait as told. A refusal just after accepted sends
@@ -324,7 +323,7 @@ static int refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
      * on every 429 does not stop the account for a second at each probe. */
     if (told && p->cuts && p->accepted_since_cut == 0) {
         pacer_pause(p, told_until);
-        return 0;
+        return;
     }
     /* The server may still remember the overshoot (a counter that counts
      * refused requests too, a window that is spent): hold. Only a server that
@@ -337,16 +336,15 @@ static int refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
          * nothing of the rate: pause, and let it fall. */
         if (p->paused_until < now)
             pacer_pause(p, now + QUIET_MS);
-        return 0;
+        return;
     }
     if (p->mode == PACE_CUBIC && o->sent_at < p->epoch + HOLD_MS &&
         (p->refused_since_cut < HOLD_BREAK || 4 * p->refused_since_cut <= p->sent_since_cut))
-        return 0;
+        return;
     cut_rate(p, o, now);
-    return 0;
 }
 
-int pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
+void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
 {
     hist_advance(p, now);
     if (p->inflight)
@@ -370,11 +368,11 @@ int pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
         }
         break;
     case PACER_REFUSED:
-        return refused(p, o, now);
+        refused(p, o, now);
+        break;
     case PACER_FAILED:
         break;
     }
-    return 0;
 }
 
 void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)

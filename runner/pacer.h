@@ -44,14 +44,7 @@
  * answer (pacer_reset_hint) pauses until then, unless our own limits hold
  * sends back about as long. A Retry-After on any other answer, a success
  * included, is no reason to wait: the caller does not pass it. With learn off
- * a refusal's Retry-After simply pauses.
- *
- * The token's pacer sees every account's sends and outcomes. It always keeps
- * the token's ceiling and -c; when the token's limit is not told, it learns
- * an aggregate rate the same way (aggregate: no slow start, no in-flight cap
- * from the latency, no concurrency cap, which are each account's), so a limit
- * on the whole token is found as one, not by each account from its share of
- * the refusals.
+ * (the token's pacer) a refusal's Retry-After simply pauses.
  *
  * All times are mono_ms on the caller's monotonic clock, never going back. */
 #ifndef GROUPRM_PACER_H
@@ -68,7 +61,6 @@ struct pacer_limits {
     mono_ms dur_ms;
     unsigned max_inflight;   /* 0 = none */
     int learn;               /* learn a rate and a concurrency below the ceilings */
-    int aggregate;           /* the token's: learn the rate only, over all accounts */
 };
 
 enum pacer_mode {
@@ -85,7 +77,7 @@ struct pacer {
     struct window win;       /* the configured ceiling */
     double ceiling_rate;     /* n per second, 0 = none */
     unsigned max_inflight;
-    int learn, aggregate;
+    int learn;
 
     enum pacer_mode mode;
     double r0;               /* rate just after the last cut (requests per second) */
@@ -139,10 +131,7 @@ struct pacer_outcome {
     double retry_after_s;    /* asked on a refusal; < 0: none */
 };
 
-/* Returns 1 when a refusal was taken for a cap on requests in flight (the
- * caller then tells the token's pacer of it as PACER_FAILED: no rate to cut),
- * else 0. */
-int pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now);
+void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now);
 
 /* A limit the server stated: limit requests per window_s seconds. */
 void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now);

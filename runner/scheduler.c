@@ -274,12 +274,9 @@ static double pace_outcome(struct sched *s, const struct job *j, const struct tr
     }
     if (o.result == PACER_ACCEPTED && h->has_remaining && h->remaining == 0 && h->has_reset)
         pacer_reset_hint(&a->pace, h->reset_s, now);
-    if (pacer_done(&a->pace, &o, now))
-        o.result = PACER_FAILED;  /* the account's cap in flight: no rate to cut */
-    /* A told token's pacer only keeps its count in flight: a pause is the
-     * account's. One that learns sees the Retry-After too. */
-    if (!s->token_pace.learn)
-        o.retry_after_s = -1;
+    pacer_done(&a->pace, &o, now);
+    /* The token's pacer keeps its count in flight; a pause is the account's. */
+    o.retry_after_s = -1;
     pacer_done(&s->token_pace, &o, now);
     if (v->action != ACT_RETRY || (!refused && !h->has_retry_after))
         return 0;  /* a reset after a 5xx says nothing of this row */
@@ -418,9 +415,8 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     }
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
     const struct rate *tr = &cfg->token_rate;
-    /* The token learns a rate of its own only when its limit is not told. */
     struct pacer_limits tl = {.n = tr->n, .dur_ms = tr->dur_ms, .max_inflight = cfg->concurrency,
-                              .learn = tr->n == 0, .aggregate = 1};
+                              .learn = 0};
     if (pacer_init(&s->token_pace, &tl, uv_now(loop)) != 0) {
         snprintf(err, errlen, "out of memory");
         buf_free(&s->query);
