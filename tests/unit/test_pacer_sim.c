@@ -714,6 +714,26 @@ static void test_token_limit_untold(void **state)
     report("token limit, told nothing", &w, 1.7, 0.30);
 }
 
+/* Many accounts, each with a limit of its own and no token-wide one, told
+ * nothing (a migration across accounts): each finds its own. */
+static void test_many_accounts_untold(void **state)
+{
+    (void)state;
+    static const unsigned accounts[] = {3, 10, 30};
+    struct worst w = {0};
+    for (size_t k = 0; k < NKINDS; k++)
+        for (size_t a = 0; a < sizeof accounts / sizeof *accounts; a++) {
+            struct scenario sc = {
+                .name = "many accounts", .accounts = accounts[a], .concurrency = 256,
+                .acct = {.kind = rate_kinds[k], .n = 40, .win_s = 1, .burst = 4,
+                         .retry_after = rate_kinds[k] == K_FIXED},
+            };
+            sc.rows = 40 * 12 * accounts[a];
+            run_into(&sc, &w);
+        }
+    report("many accounts, told nothing", &w, 1.35, 0.07);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_told_right_any_latency),
         cmocka_unit_test(test_concurrency_cap),
         cmocka_unit_test(test_token_limit_untold),
+        cmocka_unit_test(test_many_accounts_untold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
