@@ -8,9 +8,9 @@
 #define EDGE_SHARE 0.97     /* refused while the server took this share of the rate ... */
 #define EDGE_BETA 0.9       /* ... then this cut instead of PACER_BETA */
 #define CUT_FLOOR 0.5      /* one cut never goes below this share of the rate in force */
-#define HOLD_MS 1000       /* no second cut this soon after one ... */
 #define QUIET_MS 250       /* the pause when everything after a cut is refused */
-#define HOLD_BREAK 8       /* ... unless this many sends since it were refused, most of them */
+#define HOLD_MS 1000       /* no second cut this soon after one ... */
+#define HOLD_BREAK 8       /* ... unless this many sends since it were refused, a quarter of them */
 #define RAMP_MIN_MS 100    /* the ramp doubles every round trip, at least this long */
 #define RAMP_START 1.0     /* requests per second: the ramp starts no lower */
 #define MIN_RATE 0.1       /* requests per second: never slower than this */
@@ -124,7 +124,7 @@ static void hist_advance(struct pacer *p, mono_ms now)
  * (refused ones included) or accepted answers. Before a whole span has passed,
  * the events so far still count over span_ms: a burst at the start is not a
  * rate. */
-static double sent_rate(const struct pacer *p, const unsigned long *hist, mono_ms span_ms)
+static double rate_over(const struct pacer *p, const unsigned long *hist, mono_ms span_ms)
 {
     unsigned long now_count = hist == p->sends_hist ? p->sends : p->accepts;
     unsigned back = (unsigned)((span_ms + PACER_SLOT_MS - 1) / PACER_SLOT_MS);
@@ -226,21 +226,13 @@ static void latency_sample(struct pacer *p, double ms)
     p->rttvar += (fabs(err) - p->rttvar) / 4.0;
 }
 
-/* The rate the server took lately: answers accepted over a span long enough
- * to hold a few of them at rate r (at least SPAN_MS and two round trips). */
-static mono_ms measure_span(const struct pacer *p, double r)
+/* A span over which to measure a rate of about r: long enough to hold a few
+ * events at that rate, and two round trips, within min_ms..max_ms. */
+static mono_ms span_for(const struct pacer *p, double r, double min_ms, double max_ms)
 {
-    double span = r > 0 ? MEASURE_ACCEPTS * 1000.0 / r : (double)SPAN_MS;
-    span = fmax2(span, fmax2((double)SPAN_MS, 2.0 * p->srtt));
-    return (mono_ms)fmin2(span, (double)MEASURE_MAX_MS);
-}
-
-/* The same, over a few round trips only (at least SHORT_MS). */
-static mono_ms short_span(const struct pacer *p, double r)
-{
-    double span = r > 0 ? MEASURE_ACCEPTS * 1000.0 / r : (double)SHORT_MS;
-    span = fmax2(span, fmax2((double)SHORT_MS, 2.0 * p->srtt));
-    return (mono_ms)fmin2(span, (double)SPAN_MS);
+    double span = r > 0 ? MEASURE_ACCEPTS * 1000.0 / r : min_ms;
+    span = fmax2(span, fmax2(min_ms, 2.0 * p->srtt));
+    return (mono_ms)fmin2(span, max_ms);
 }
 
 /* A refusal that a rate cut answers. The new rate comes from what the server
@@ -255,7 +247,7 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * all that is known, and a burst at the start makes that a count, not
          * a rate. Start from it and double each round trip until the next
          * refusal, which will tell more. */
-        double acc1 = sent_rate(p, p->accepts_hist, SPAN_MS);
+        double acc1 = rate_over(p, p->accepts_hist, SPAN_MS);
         double ceil_r = p->ceiling_rate > 0 ? p->ceiling_rate : MAX_RATE;
         p->r0 = fmin2(fmax2(PACER_BETA * acc1, RAMP_START), ceil_r);
         p->w_max = 0;
@@ -267,9 +259,9 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * climbing. Never below a quarter of the rate in force in one cut, so
          * a moment in which nothing was accepted cannot throw it to the floor. */
         double at_send = pacer_bound(p, o->sent_at);
-        double acc = sent_rate(p, p->accepts_hist, measure_span(p, at_send));
+        double acc = rate_over(p, p->accepts_hist, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS));
         if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
-            acc = fmax2(acc, sent_rate(p, p->accepts_hist, short_span(p, at_send)));
+            acc = fmax2(acc, rate_over(p, p->accepts_hist, span_for(p, at_send, SHORT_MS, SPAN_MS)));
         double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
         /* Refused while the server took nearly all of it: at the edge (a
          * strict bucket and a little jitter), a smaller cut. */
@@ -393,7 +385,7 @@ void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)
         mono_ms span = (mono_ms)(window_s * 1000.0);
         double k = p->first_send != PACER_NEVER && now - p->first_send < span
                        ? (double)p->sends
-                       : sent_rate(p, p->sends_hist, span) * window_s;
+                       : rate_over(p, p->sends_hist, span) * window_s;
         p->hold_ms = fmax2(p->hold_ms, (double)now + k * 1000.0 / r);
     }
 }
