@@ -5,8 +5,8 @@
 
 #define SPAN_MS 1000       /* rates are measured over at least this span */
 #define SHORT_MS 200       /* and over this one too, to see a change sooner */
-#define EDGE_SHARE 0.97     /* refused while the server took this share of the rate ... */
-#define EDGE_BETA 0.9       /* ... then this cut instead of PACER_BETA */
+#define EDGE_SHARE 0.97    /* refused while the server took this share of the rate ... */
+#define EDGE_BETA 0.9      /* ... then W_max is at least this share of the base */
 #define CUT_FLOOR 0.5      /* one cut never goes below this share of the rate in force */
 #define QUIET_MS 250       /* the pause when everything after a cut is refused */
 #define HOLD_MS 1000       /* no second cut this soon after one ... */
@@ -256,21 +256,23 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
         /* What the server took, over the last second and over the last few
          * round trips: a server refusing part of what it is sent admits at
          * its rate, and the shorter span sees that sooner when the rate was
-         * climbing. Never below a quarter of the rate in force in one cut, so
-         * a moment in which nothing was accepted cannot throw it to the floor. */
+         * climbing. Never below half the rate in force in one cut, so a
+         * moment in which nothing was accepted cannot throw it to the floor. */
         double at_send = pacer_bound(p, o->sent_at);
         double acc = rate_over(p, p->accepts_hist, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS));
         if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
             acc = fmax2(acc, rate_over(p, p->accepts_hist, span_for(p, at_send, SHORT_MS, SPAN_MS)));
         double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
-        /* Refused while the server took nearly all of it: at the edge (a
-         * strict bucket and a little jitter), a smaller cut. */
-        p->r0 = (acc >= EDGE_SHARE * at_send ? EDGE_BETA : PACER_BETA) * base;
-        /* The rate that was refused, but no more than the server was seen to
-         * take: sending twice its rate says only that the limit is below, not
-         * where; and a counter that averages over its window refuses only
-         * once the rate is well past it. */
-        p->w_max = fmax2(fmin2(at_send, acc), p->r0);
+        /* The rate to come back to (CUBIC's W_max): the rate that was refused,
+         * but no more than the server was seen to take (sending twice its
+         * rate says only that the limit is below, not where; and a counter
+         * that averages over its window refuses only once the rate is well
+         * past it), and no less than PACER_BETA of the base, or EDGE_BETA of
+         * it when the server took nearly all of what was sent (the edge of
+         * its limit, not an overshoot). The rate restarts at PACER_BETA of it. */
+        double keep = acc >= EDGE_SHARE * at_send ? EDGE_BETA : PACER_BETA;
+        p->w_max = fmax2(fmin2(at_send, acc), keep * base);
+        p->r0 = PACER_BETA * p->w_max;
         p->mode = PACE_CUBIC;
     }
     if (p->stated > 0 && p->r0 > p->stated)
