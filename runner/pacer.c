@@ -74,9 +74,9 @@ static double learned_at(const struct pacer *p, mono_ms t)
     default: {
         /* W(t) = w_max + C (t - K)^3 with W(0) = r0 = PACER_BETA w_max: C follows from
          * K, so recovery takes PACER_CUBIC_K_S whatever the scale of the rate. */
-        double c = p->w_max * (1.0 - PACER_BETA) / (PACER_CUBIC_K_S * PACER_CUBIC_K_S * PACER_CUBIC_K_S);
+        double k3 = PACER_CUBIC_K_S * PACER_CUBIC_K_S * PACER_CUBIC_K_S;
         double x = dt / 1000.0 - PACER_CUBIC_K_S;
-        r = p->w_max + c * x * x * x;
+        r = p->w_max + p->w_max * (1.0 - PACER_BETA) / k3 * x * x * x;
         break;
     }
     }
@@ -124,9 +124,9 @@ static void hist_advance(struct pacer *p, mono_ms now)
  * (refused ones included) or accepted answers. Before a whole span has passed,
  * the events so far still count over span_ms: a burst at the start is not a
  * rate. */
-static double rate_over(const struct pacer *p, const unsigned long *hist, mono_ms span_ms)
+static double rate_over(const struct pacer *p, const unsigned long *hist, unsigned long now_count,
+                        mono_ms span_ms)
 {
-    unsigned long now_count = hist == p->sends_hist ? p->sends : p->accepts;
     unsigned back = (unsigned)((span_ms + PACER_SLOT_MS - 1) / PACER_SLOT_MS);
     if (back >= PACER_SLOTS)
         back = PACER_SLOTS - 1;
@@ -139,6 +139,11 @@ static double rate_over(const struct pacer *p, const unsigned long *hist, mono_m
     if (span < PACER_SLOT_MS)
         span = PACER_SLOT_MS;
     return (double)(now_count - base) * 1000.0 / span;
+}
+
+static double accepted_rate(const struct pacer *p, mono_ms span_ms)
+{
+    return rate_over(p, p->accepts_hist, p->accepts, span_ms);
 }
 
 /* ---- concurrency --------------------------------------------------------- */
@@ -247,7 +252,7 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * all that is known, and a burst at the start makes that a count, not
          * a rate. Start from it and double each round trip until the next
          * refusal, which will tell more. */
-        double acc1 = rate_over(p, p->accepts_hist, SPAN_MS);
+        double acc1 = accepted_rate(p, SPAN_MS);
         double ceil_r = p->ceiling_rate > 0 ? p->ceiling_rate : MAX_RATE;
         p->r0 = fmin2(fmax2(PACER_BETA * acc1, RAMP_START), ceil_r);
         p->w_max = 0;
@@ -259,9 +264,9 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * climbing. Never below half the rate in force in one cut, so a
          * moment in which nothing was accepted cannot throw it to the floor. */
         double at_send = pacer_bound(p, o->sent_at);
-        double acc = rate_over(p, p->accepts_hist, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS));
+        double acc = accepted_rate(p, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS));
         if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
-            acc = fmax2(acc, rate_over(p, p->accepts_hist, span_for(p, at_send, SHORT_MS, SPAN_MS)));
+            acc = fmax2(acc, accepted_rate(p, span_for(p, at_send, SHORT_MS, SPAN_MS)));
         double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
         /* The rate to come back to (CUBIC's W_max): the rate that was refused,
          * but no more than the server was seen to take (sending twice its
@@ -306,7 +311,6 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
     if (!told && o->inflight_at_send >= CONC_MIN && o->inflight_at_send > p->ok_inflight &&
         p->srtt >= CONC_MIN_RTT_MS) {
         p->conc_cap = o->inflight_at_send - 1;
-        p->conc_cuts++;
         p->conc_quiet = 0;
         return;
     }
@@ -387,7 +391,7 @@ void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)
         mono_ms span = (mono_ms)(window_s * 1000.0);
         double k = p->first_send != PACER_NEVER && now - p->first_send < span
                        ? (double)p->sends
-                       : rate_over(p, p->sends_hist, span) * window_s;
+                       : rate_over(p, p->sends_hist, p->sends, span) * window_s;
         p->hold_ms = fmax2(p->hold_ms, (double)now + k * 1000.0 / r);
     }
 }

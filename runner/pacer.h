@@ -103,7 +103,6 @@ struct pacer {
     unsigned conc_cap;       /* learned from concurrency refusals; 0 = none */
     unsigned ok_inflight;    /* most in flight at an accepted request's send */
     unsigned long conc_quiet; /* accepted since the last concurrency refusal or probe */
-    unsigned long conc_cuts;
     mono_ms paused_until;
 };
 
