@@ -17,8 +17,9 @@
  *    what was accepted over the last second (a burst at the start is a count,
  *    not a rate) and doubles it every round trip (at least 100 ms) until the
  *    next refusal. Each later refusal cuts to PACER_BETA times what the server
- *    was seen to accept over a span of at least a second (never below half the
- *    rate in force in one cut), and the rate grows back as CUBIC does (RFC
+ *    was seen to accept over a span of at least a second (that measure taken
+ *    as no less than half the rate in force, so one cut never falls below
+ *    PACER_BETA of half of it), and the rate grows back as CUBIC does (RFC
  *    9438): fast while far below the rate that was refused, flat near it
  *    PACER_CUBIC_K_S after the cut, then probing beyond it. Only a request sent
  *    after the last cut can cut again, and not within HOLD_MS of it unless a
@@ -44,7 +45,9 @@
  * answer (pacer_reset_hint) pauses until then, unless our own limits hold
  * sends back about as long. A Retry-After on any other answer, a success
  * included, is no reason to wait: the caller does not pass it. With learn off
- * (the token's pacer) a refusal's Retry-After simply pauses.
+ * a refusal's Retry-After, when the caller passes one, simply pauses; the
+ * scheduler passes none to the token's pacer, whose pause would stop every
+ * account.
  *
  * All times are mono_ms on the caller's monotonic clock, never going back. */
 #ifndef GROUPRM_PACER_H
