@@ -94,7 +94,8 @@ struct account *accounts_get(struct sched *s, const char *id, size_t len)
     a->id = malloc(len + 1);
     const struct rate *r = &s->cfg->account_rate;
     struct pacer_limits l = {.n = r->n, .dur_ms = r->dur_ms,
-                             .max_inflight = s->cfg->account_concurrency, .learn = 1};
+                             .max_inflight = s->cfg->account_concurrency,
+                             .learn = PACER_LEARN_ALL};
     if (!a->id || pacer_init(&a->pace, &l, uv_now(s->loop)) != 0) {
         free(a->id);
         free(a);

@@ -24,6 +24,7 @@
 #define CONC_MIN 3         /* refused with fewer in flight: never a concurrency cap */
 #define MEASURE_ACCEPTS 8  /* a rate is measured over a span that holds this many */
 #define MEASURE_MAX_MS 3000
+#define BLAME_MS 1000     /* refusals of two accounts this close: the token's limit */
 
 static double fmin2(double a, double b) { return a < b ? a : b; }
 static double fmax2(double a, double b) { return a > b ? a : b; }
@@ -50,13 +51,16 @@ int pacer_init(struct pacer *p, const struct pacer_limits *l, mono_ms now)
     p->last_ms = -1e18;
     p->hist_at = now;
     p->hist_n = 1;
-    p->cwnd = CWND_START;
+    p->cwnd = l->start ? l->start : CWND_START;
     return 0;
 }
 
 void pacer_free(struct pacer *p) { window_free(&p->win); }
 
 /* ---- the learned rate ---------------------------------------------------- */
+
+/* The ramp doubles the rate every round trip, at least RAMP_MIN_MS. */
+static double ramp_step(const struct pacer *p) { return fmax2(RAMP_MIN_MS, p->srtt); }
 
 /* The learned rate at time t >= epoch; 0 when none. */
 static double learned_at(const struct pacer *p, mono_ms t)
@@ -68,7 +72,7 @@ static double learned_at(const struct pacer *p, mono_ms t)
     case PACE_STATED:
         return p->stated;
     case PACE_RAMP:
-        r = p->r0 * exp2(fmin2(dt / fmax2(RAMP_MIN_MS, p->srtt), 40.0));
+        r = p->r0 * exp2(fmin2(dt / ramp_step(p), 40.0));
         break;
     case PACE_CUBIC:
     default: {
@@ -146,6 +150,21 @@ static double accepted_rate(const struct pacer *p, mono_ms span_ms)
     return rate_over(p, p->accepts_hist, p->accepts, span_ms);
 }
 
+/* What the server took over span_ms, per second. Accepted answers come a
+ * latency after their sends, and refusals usually sooner: until a whole span
+ * and a latency have passed since the first send, the answers so far say
+ * little, and sends not refused (those still in flight included) say more. */
+static double taken_rate(const struct pacer *p, mono_ms span_ms, mono_ms now)
+{
+    double acc = accepted_rate(p, span_ms);
+    double lat = p->srtt > 0 ? p->srtt : LATENCY_PRIOR_MS;
+    if (p->first_send == PACER_NEVER || (double)(now - p->first_send) >= (double)span_ms + lat)
+        return acc;
+    double since = fmax2((double)(now - p->first_send), (double)span_ms);
+    double admitted = p->sends > p->refusals ? (double)(p->sends - p->refusals) : 0.0;
+    return fmax2(acc, admitted * 1000.0 / since);
+}
+
 /* ---- concurrency --------------------------------------------------------- */
 
 unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
@@ -153,7 +172,7 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
     double cap = p->max_inflight ? (double)p->max_inflight : 1e9;
     if (p->conc_cap && p->conc_cap < cap)
         cap = p->conc_cap;
-    if (p->learn) {
+    if (p->learn & PACER_LEARN_INFLIGHT) {
         double r = pacer_bound(p, now);
         /* With a rate to keep, what it needs at the latency seen; with none
          * (nothing told, nothing learned) a slow start, growing by a quarter
@@ -165,6 +184,8 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
         }
         else
             cap = fmin2(cap, floor(p->cwnd));
+    } else if ((p->learn & PACER_LEARN_START) && pacer_bound(p, now) == 0) {
+        cap = fmin2(cap, floor(p->cwnd));
     }
     return cap < 1 ? 1u : (unsigned)cap;
 }
@@ -252,7 +273,7 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * all that is known, and a burst at the start makes that a count, not
          * a rate. Start from it and double each round trip until the next
          * refusal, which will tell more. */
-        double acc1 = accepted_rate(p, SPAN_MS);
+        double acc1 = taken_rate(p, SPAN_MS, now);
         double ceil_r = p->ceiling_rate > 0 ? p->ceiling_rate : MAX_RATE;
         p->r0 = fmin2(fmax2(PACER_BETA * acc1, RAMP_START), ceil_r);
         p->w_max = 0;
@@ -264,7 +285,7 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * climbing. Never below half the rate in force in one cut, so a
          * moment in which nothing was accepted cannot throw it to the floor. */
         double at_send = pacer_bound(p, o->sent_at);
-        double acc = accepted_rate(p, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS));
+        double acc = taken_rate(p, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS), now);
         if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
             acc = fmax2(acc, accepted_rate(p, span_for(p, at_send, SHORT_MS, SPAN_MS)));
         double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
@@ -292,11 +313,22 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
     p->accepted_since_cut = 0;
 }
 
+/* Refused without being told to wait, with more in flight than any request
+ * the server accepted had, at a latency at which requests in flight bound what
+ * can be sent: the server caps requests in flight (Okta's concurrent requests
+ * limit). That cap comes down, not the rate. */
+static int conc_refusal(const struct pacer *p, const struct pacer_outcome *o)
+{
+    return (p->learn & PACER_LEARN_INFLIGHT) && o->retry_after_s < 0 &&
+           o->inflight_at_send >= CONC_MIN && o->inflight_at_send > p->ok_inflight &&
+           p->srtt >= CONC_MIN_RTT_MS;
+}
+
 static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
 {
     int told = o->retry_after_s >= 0;
     mono_ms told_until = told ? now + (mono_ms)(o->retry_after_s * 1000.0) : 0;
-    if (!p->learn) {
+    if (!(p->learn & PACER_LEARN_RATE)) {
         if (told)
             pacer_pause(p, told_until);
         return;
@@ -304,12 +336,7 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
     if (p->cuts && o->sent_at <= p->epoch)
         return;  /* in flight at the last cut: part of the same overshoot */
     p->refused_since_cut++;
-    /* Refused without being told to wait, with more in flight than any
-     * request the server accepted had, at a latency at which requests in
-     * flight bound what can be sent: the server caps requests in flight
-     * (Okta's concurrent requests limit). Lower that cap, not the rate. */
-    if (!told && o->inflight_at_send >= CONC_MIN && o->inflight_at_send > p->ok_inflight &&
-        p->srtt >= CONC_MIN_RTT_MS) {
+    if (conc_refusal(p, o)) {
         p->conc_cap = o->inflight_at_send - 1;
         p->conc_quiet = 0;
         return;
@@ -336,6 +363,8 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
             pacer_pause(p, now + QUIET_MS);
         return;
     }
+    if (p->mode == PACE_RAMP && o->sent_at < p->epoch + RAMP_MIN_MS)
+        return;  /* the server still full of the overshoot: the ramp's first step goes on */
     if (p->mode == PACE_CUBIC && o->sent_at < p->epoch + HOLD_MS &&
         (p->refused_since_cut < HOLD_BREAK || 4 * p->refused_since_cut <= p->sent_since_cut))
         return;
@@ -356,7 +385,7 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
             p->ok_inflight = o->inflight_at_send;
         latency_sample(p, (double)(now >= o->sent_at ? now - o->sent_at : 0));
         if (p->mode == PACE_FREE) {
-            p->cwnd += CWND_GROWTH;
+            p->cwnd += p->learn & PACER_LEARN_INFLIGHT ? CWND_GROWTH : 1.0;
             if (p->cwnd > 1e6)
                 p->cwnd = 1e6;
         }
@@ -366,7 +395,11 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
         }
         break;
     case PACER_REFUSED:
+        p->refusals++;
         refused(p, o, now);
+        break;
+    case PACER_ELSEWHERE:
+        p->refusals++;
         break;
     case PACER_FAILED:
         break;
@@ -375,7 +408,7 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
 
 void pacer_stated(struct pacer *p, double limit, double window_s, mono_ms now)
 {
-    if (!p->learn || limit <= 0 || window_s <= 0)
+    if (!(p->learn & PACER_LEARN_RATE) || limit <= 0 || window_s <= 0)
         return;
     double r = limit / window_s;
     if (p->ceiling_rate > 0 && r >= p->ceiling_rate)
@@ -410,4 +443,63 @@ void pacer_reset_hint(struct pacer *p, double reset_s, mono_ms now)
     if (held + 1000 >= until)
         return;
     pacer_pause(p, until);
+}
+
+/* ---- an account's pacer beside the token's ------------------------------- */
+
+/* Whether, of the two most recent distinct keys in r, one that is not who
+ * came at or after since. */
+static int other_since(const struct pacer_recent *r, const void *who, mono_ms since)
+{
+    for (int i = 0; i < 2; i++)
+        if (r->who[i] && r->who[i] != who)
+            return r->at[i] >= since;
+    return 0;
+}
+
+static void recent_note(struct pacer_recent *r, const void *who, mono_ms now)
+{
+    if (r->who[0] != who) {
+        r->who[1] = r->who[0];
+        r->at[1] = r->at[0];
+        r->who[0] = who;
+    }
+    r->at[0] = now;
+}
+
+void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, const void *who, mono_ms now)
+{
+    pacer_sent(pp->token, now);
+    pacer_sent(acct, now);
+    recent_note(&pp->sent, who, now);
+}
+
+/* Whose limit refused: the token's when another account was refused lately
+ * too, and the account's own when it was refused alone while others were
+ * sending (or nobody else was sending at all: then the two are one). */
+static int token_to_blame(struct pacer_pair *pp, const void *who, mono_ms now)
+{
+    mono_ms span = (mono_ms)fmax2(BLAME_MS, 2.0 * pp->token->srtt);
+    mono_ms since = now > span ? now - span : 0;
+    int others_sent = other_since(&pp->sent, who, since);
+    int others_refused = other_since(&pp->refused, who, since);
+    recent_note(&pp->refused, who, now);
+    return others_sent && others_refused;
+}
+
+void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
+                     const struct pacer_outcome *o, mono_ms now)
+{
+    struct pacer_outcome a = *o, t = *o;
+    /* The token's pause would stop every account; the refused row waits its
+     * Retry-After anyway (the caller's backoff). */
+    t.retry_after_s = -1;
+    if (o->result == PACER_REFUSED) {
+        if (token_to_blame(pp, who, now))
+            a.result = PACER_ELSEWHERE;
+        else
+            t.result = PACER_ELSEWHERE;
+    }
+    pacer_done(acct, &a, now);
+    pacer_done(pp->token, &t, now);
 }

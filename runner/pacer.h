@@ -1,6 +1,7 @@
 /* pacer.h: how fast to send and how many requests to keep in flight, for one
- * integrated account or for the whole token. Pure: no I/O, no clock of its own,
- * no allocation after pacer_init.
+ * integrated account or for the whole token, and (struct pacer_pair, at the
+ * end) whose limit each refusal was. Pure: no I/O, no clock of its own, no
+ * allocation after pacer_init.
  *
  * The scheduler asks pacer_next() "may I send now, and if not, when?", tells
  * pacer_sent() of each send, and tells pacer_done() of each outcome: accepted
@@ -15,8 +16,12 @@
  *  - the learned rate, below the ceiling. Nothing is learned until the server
  *    refuses a request. The first refusal starts a rate at PACER_BETA times
  *    what was accepted over the last second (a burst at the start is a count,
- *    not a rate) and doubles it every round trip (at least 100 ms) until the
- *    next refusal. Each later refusal cuts to PACER_BETA times what the server
+ *    not a rate; until a second and a latency have passed since the first
+ *    send, sends not refused count as taken, for a 429 comes back before a
+ *    slow provider's answers do) and doubles it every round trip (at least
+ *    100 ms) until the next refusal of a send at least 100 ms after it (the
+ *    server may still be full of the first burst). Each later refusal cuts to
+ *    PACER_BETA times what the server
  *    was seen to accept over a span of at least a second (that measure taken
  *    as no less than half the rate in force, so one cut never falls below
  *    PACER_BETA of half of it), and the rate grows back as CUBIC does (RFC
@@ -44,10 +49,10 @@
  * waits it (the caller's backoff). "0 remaining, reset in S" on an accepted
  * answer (pacer_reset_hint) pauses until then, unless our own limits hold
  * sends back about as long. A Retry-After on any other answer, a success
- * included, is no reason to wait: the caller does not pass it. With learn off
- * a refusal's Retry-After, when the caller passes one, simply pauses; the
- * scheduler passes none to the token's pacer, whose pause would stop every
- * account.
+ * included, is no reason to wait: the caller does not pass it. With no rate
+ * learned (learn without PACER_LEARN_RATE) a refusal's Retry-After simply
+ * pauses. pacer_pair_done() passes none to the token's pacer, whose pause
+ * would stop every account.
  *
  * All times are mono_ms on the caller's monotonic clock, never going back. */
 #ifndef GROUPRM_PACER_H
@@ -59,11 +64,18 @@
 #define PACER_BETA 0.8       /* a cut keeps this share of the rate the server took */
 #define PACER_CUBIC_K_S 2.0  /* seconds from a cut back to the rate that was refused */
 
+/* What a pacer learns below its ceilings (struct pacer_limits.learn). */
+#define PACER_LEARN_RATE 1      /* a rate, from refusals */
+#define PACER_LEARN_INFLIGHT 2  /* a slow start, Little's law, a concurrency cap */
+#define PACER_LEARN_ALL 3
+#define PACER_LEARN_START 4     /* only a slow start, one more for each accepted answer */
+
 struct pacer_limits {
     unsigned n;              /* ceiling: most sends per dur_ms; 0 = none */
     mono_ms dur_ms;
     unsigned max_inflight;   /* 0 = none */
-    int learn;               /* learn a rate and a concurrency below the ceilings */
+    int learn;               /* PACER_LEARN_*, or 0 for nothing */
+    unsigned start;          /* the slow start's first in-flight cap; 0: 4 */
 };
 
 enum pacer_mode {
@@ -92,7 +104,7 @@ struct pacer {
     double hold_ms;          /* no send before this (a stated limit's window so far) */
     unsigned long cuts;
 
-    unsigned long sends, accepts;          /* cumulative */
+    unsigned long sends, accepts, refusals;  /* cumulative (refusals: by any limit) */
     unsigned long refused_since_cut, sent_since_cut, accepted_since_cut;
     unsigned long sends_hist[PACER_SLOTS];    /* cumulative sends at each slot's start */
     unsigned long accepts_hist[PACER_SLOTS];  /* and accepted answers */
@@ -124,6 +136,7 @@ enum pacer_result {
     PACER_ACCEPTED,          /* any answer that is not a refusal */
     PACER_REFUSED,           /* 429, or a bare 503 */
     PACER_FAILED,            /* no answer: transport error, timeout */
+    PACER_ELSEWHERE,         /* refused by a limit another pacer answers for */
 };
 
 struct pacer_outcome {
@@ -151,5 +164,38 @@ double pacer_rate(const struct pacer *p, mono_ms now);
 unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now);
 /* Requests per second the ceilings and learned rate allow now; 0 = no bound. */
 double pacer_bound(const struct pacer *p, mono_ms now);
+
+/* ---- an account's pacer beside the token's ----
+ *
+ * Every send counts against both; a refusal is either one's. A token-wide
+ * limit refuses every account alike, an account's own limit only that one
+ * while the others get through: so a refusal is the token's when another
+ * account was refused too within a second (or two round trips), and the
+ * account's own when it was refused alone, or when no other account was
+ * sending (then the two are one); only the account's own may then be read as
+ * a concurrency cap. The token's pacer learns a rate and keeps a slow start of
+ * its own before any refusal (PACER_TOKEN_START), so that many accounts
+ * starting at once do not send a burst the token's limit refuses. */
+#define PACER_TOKEN_LEARN (PACER_LEARN_RATE | PACER_LEARN_START)
+#define PACER_TOKEN_START 32  /* before any refusal, at most this many in flight at first */
+
+struct pacer_recent {        /* the two most recent distinct keys, and when */
+    const void *who[2];
+    mono_ms at[2];
+};
+
+struct pacer_pair {
+    struct pacer *token;
+    struct pacer_recent sent, refused;
+};
+
+/* One send for the account keyed who (any pointer unique to it), whose pacer
+ * is acct. */
+void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, const void *who, mono_ms now);
+/* Its outcome, told to the pacer whose limit it was (and the other only that
+ * it is no longer in flight). A Retry-After pauses the account, never the
+ * token. */
+void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
+                     const struct pacer_outcome *o, mono_ms now);
 
 #endif

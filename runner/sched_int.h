@@ -81,7 +81,8 @@ struct sched {
     void (*on_finished)(void *);
     void *ctx;
 
-    struct pacer token_pace;   /* the token's ceiling and -c; learns nothing */
+    struct pacer token_pace;   /* the token's ceiling, -c, and a learned rate */
+    struct pacer_pair pair;    /* whose limit a refusal was (pacer.h) */
     struct account **accts;    /* open-addressing table by id */
     size_t acct_cap, acct_n;
     struct account **active;   /* accounts with queued rows, served round-robin */

@@ -64,8 +64,7 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     }
     idempotency_key(t->idem_key, s->cfg->method, a->id, j->group, j->user);
     t->job = j;
-    pacer_sent(&s->token_pace, now);
-    pacer_sent(&a->pace, now);
+    pacer_pair_sent(&s->pair, &a->pace, a, now);
     j->sent_at = now;
     j->inflight_at_send = a->pace.inflight;
     j->attempts++;
@@ -274,10 +273,7 @@ static double pace_outcome(struct sched *s, const struct job *j, const struct tr
     }
     if (o.result == PACER_ACCEPTED && h->has_remaining && h->remaining == 0 && h->has_reset)
         pacer_reset_hint(&a->pace, h->reset_s, now);
-    pacer_done(&a->pace, &o, now);
-    /* The token's pacer keeps its count in flight; a pause is the account's. */
-    o.retry_after_s = -1;
-    pacer_done(&s->token_pace, &o, now);
+    pacer_pair_done(&s->pair, &a->pace, a, &o, now);
     if (v->action != ACT_RETRY || (!refused && !h->has_retry_after))
         return 0;  /* a reset after a 5xx says nothing of this row */
     return wait_s > 0 ? wait_s : 0;
@@ -416,7 +412,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
     const struct rate *tr = &cfg->token_rate;
     struct pacer_limits tl = {.n = tr->n, .dur_ms = tr->dur_ms, .max_inflight = cfg->concurrency,
-                              .learn = 0};
+                              .learn = PACER_TOKEN_LEARN, .start = PACER_TOKEN_START};
     if (pacer_init(&s->token_pace, &tl, uv_now(loop)) != 0) {
         snprintf(err, errlen, "out of memory");
         buf_free(&s->query);
@@ -424,6 +420,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         free(s);
         return NULL;
     }
+    s->pair.token = &s->token_pace;
     const char *proxy, *noproxy;
     proxy_from_env(cfg->base_url, env_get, NULL, &proxy, &noproxy);
     struct http_opts ho = {

@@ -8,7 +8,9 @@
  *  - --account-concurrency is a hard cap on requests in flight, as the server
  *    counts them;
  *  - a server that caps requests in flight and refuses over the cap, told
- *    nothing: the refusals stay few, as the in-flight cap comes down. */
+ *    nothing: the refusals stay few, as the in-flight cap comes down;
+ *  - many accounts under a token-wide limit, told nothing: the token's pacer
+ *    learns it once for all of them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,6 +147,30 @@ static void test_server_concurrency_cap_learned(void **state)
     expect_removed_with_429s(c, N, 20, "against a cap of 6 in flight");
 }
 
+/* Twelve accounts under a token-wide bucket of 40/s (each account's own limit
+ * is 20/s, so the token binds), told nothing, at a 100 ms latency: the token's
+ * pacer learns the limit once, for all of them. Each account learning it on
+ * its own sent 61% of its requests into 429s here. */
+static void test_token_limit_learned_once(void **state)
+{
+    struct it_ctx *c = *state;
+    enum { N = 240, ACCOUNTS = 12 };
+    const char *in = it_path(c, "in.csv");
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fprintf(f, "group_id,user_id,integrated_account_id\n");
+    for (int i = 0; i < N; i++)
+        fprintf(f, "g%03d,u%05d,acct-%02d\n", i % 17, i, i % ACCOUNTS);
+    assert_int_equal(fclose(f), 0);
+    it_mock_start(c, "--limit-mode", "bucket", "--burst", "4", "--account-limit", "20/1s",
+                  "--token-limit", "40/1s", "--latency", "100", "--no-rate-headers", NULL);
+    int rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+
+    expect_removed_with_429s(c, N, 20, "12 accounts under a token limit, told nothing");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +182,7 @@ int main(void)
                                         it_teardown),
         cmocka_unit_test_setup_teardown(test_server_concurrency_cap_learned, it_setup,
                                         it_teardown),
+        cmocka_unit_test_setup_teardown(test_token_limit_learned_once, it_setup, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

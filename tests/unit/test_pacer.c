@@ -14,7 +14,7 @@
 static void init(struct pacer *p, unsigned n, mono_ms dur, unsigned max_inflight, int learn)
 {
     struct pacer_limits l = {.n = n, .dur_ms = dur, .max_inflight = max_inflight,
-                             .learn = learn};
+                             .learn = learn ? PACER_LEARN_ALL : 0};
     assert_int_equal(pacer_init(p, &l, 0), 0);
 }
 
@@ -294,6 +294,150 @@ static void test_reset_hint(void **state)
     pacer_free(&p);
 }
 
+/* A first refusal that comes back before any accepted answer (429s come
+ * sooner than a slow provider's answers): the sends not refused, still in
+ * flight, are what the server took, counted over a second. */
+static void test_first_refusal_before_any_answer(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    for (int i = 0; i < 40; i++)
+        pacer_sent(&p, 0);
+    refuse_at(&p, 0, 40, -1, 5);
+    assert_int_equal(p.mode, PACE_RAMP);
+    assert_true(fabs(pacer_rate(&p, 5) - PACER_BETA * 39) < 1e-6);
+    pacer_free(&p);
+}
+
+/* Just after the ramp starts the server may still be full of the overshoot:
+ * a refusal of a send in its first 100 ms does not cut again; a later one does. */
+static void test_ramp_holds_its_first_step(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    for (int i = 0; i < 20; i++) {
+        pacer_sent(&p, 0);
+        accept_at(&p, 0, 0);
+    }
+    pacer_sent(&p, 1);
+    refuse_at(&p, 1, 1, -1, 10);
+    assert_int_equal(p.mode, PACE_RAMP);
+    pacer_sent(&p, 50);
+    refuse_at(&p, 50, 1, -1, 51);
+    assert_int_equal(p.mode, PACE_RAMP);
+    assert_int_equal(p.cuts, 1);
+    pacer_sent(&p, 150);
+    refuse_at(&p, 150, 1, -1, 151);
+    assert_int_equal(p.mode, PACE_CUBIC);
+    assert_int_equal(p.cuts, 2);
+    pacer_free(&p);
+}
+
+/* ---- an account's pacer beside the token's ---- */
+
+struct duo {
+    struct pacer token, a, b;
+    struct pacer_pair pair;
+};
+
+static void duo_init(struct duo *d)
+{
+    struct pacer_limits tl = {.learn = PACER_TOKEN_LEARN, .start = PACER_TOKEN_START};
+    assert_int_equal(pacer_init(&d->token, &tl, 0), 0);
+    init(&d->a, 0, 0, 0, 1);
+    init(&d->b, 0, 0, 0, 1);
+    d->pair = (struct pacer_pair){.token = &d->token};
+}
+
+static void duo_free(struct duo *d)
+{
+    pacer_free(&d->token);
+    pacer_free(&d->a);
+    pacer_free(&d->b);
+}
+
+static void duo_done(struct duo *d, struct pacer *acct, enum pacer_result r, mono_ms sent,
+                     mono_ms now)
+{
+    struct pacer_outcome o = {.result = r, .sent_at = sent, .inflight_at_send = 1,
+                              .retry_after_s = -1};
+    pacer_pair_done(&d->pair, acct, acct, &o, now);
+}
+
+/* Alone, an account's refusal is its own: the token learns nothing. */
+static void test_pair_one_account_is_its_own_limit(void **state)
+{
+    (void)state;
+    struct duo d;
+    duo_init(&d);
+    for (mono_ms t = 0; t < 10; t++) {
+        pacer_pair_sent(&d.pair, &d.a, &d.a, t);
+        duo_done(&d, &d.a, PACER_ACCEPTED, t, t);
+    }
+    pacer_pair_sent(&d.pair, &d.a, &d.a, 20);
+    duo_done(&d, &d.a, PACER_REFUSED, 20, 21);
+    assert_int_equal(d.a.mode, PACE_RAMP);
+    assert_int_equal(d.token.mode, PACE_FREE);
+    assert_int_equal(d.a.inflight + d.token.inflight, 0);
+    duo_free(&d);
+}
+
+/* Refused alone while another account gets through: the account's own limit.
+ * Refused too within a second of another's refusal: the token's, and the
+ * account's pacer is told only that the request is no longer in flight. */
+static void test_pair_blames_the_token_when_two_are_refused(void **state)
+{
+    (void)state;
+    struct duo d;
+    duo_init(&d);
+    for (mono_ms t = 0; t < 20; t++) {
+        struct pacer *acct = t % 2 ? &d.b : &d.a;
+        pacer_pair_sent(&d.pair, acct, acct, t);
+        duo_done(&d, acct, PACER_ACCEPTED, t, t);
+    }
+    pacer_pair_sent(&d.pair, &d.a, &d.a, 30);
+    pacer_pair_sent(&d.pair, &d.b, &d.b, 31);
+    duo_done(&d, &d.a, PACER_REFUSED, 30, 32);
+    assert_int_equal(d.a.mode, PACE_RAMP);      /* alone: its own */
+    assert_int_equal(d.token.mode, PACE_FREE);
+    duo_done(&d, &d.b, PACER_REFUSED, 31, 33);
+    assert_int_equal(d.b.mode, PACE_FREE);      /* the second: the token's */
+    assert_int_equal(d.token.mode, PACE_RAMP);
+    assert_int_equal(d.a.inflight + d.b.inflight + d.token.inflight, 0);
+    /* Two seconds on, a refusal of b alone is b's again. */
+    pacer_pair_sent(&d.pair, &d.a, &d.a, 2500);
+    duo_done(&d, &d.a, PACER_ACCEPTED, 2500, 2500);
+    pacer_pair_sent(&d.pair, &d.b, &d.b, 2501);
+    duo_done(&d, &d.b, PACER_REFUSED, 2501, 2502);
+    assert_int_equal(d.b.mode, PACE_RAMP);
+    duo_free(&d);
+}
+
+/* Before any refusal the token keeps a slow start of its own: at most
+ * PACER_TOKEN_START in flight, one more for each accepted answer; none once a
+ * rate is known. */
+static void test_token_slow_start(void **state)
+{
+    (void)state;
+    struct duo d;
+    duo_init(&d);
+    assert_int_equal(pacer_inflight_cap(&d.token, 0), PACER_TOKEN_START);
+    for (int i = 0; i < PACER_TOKEN_START; i++)
+        pacer_pair_sent(&d.pair, i % 2 ? &d.b : &d.a, i % 2 ? &d.b : &d.a, 0);
+    assert_int_equal(pacer_next(&d.token, 0), PACER_NEVER);
+    duo_done(&d, &d.a, PACER_ACCEPTED, 0, 10);
+    assert_int_equal(pacer_inflight_cap(&d.token, 10), PACER_TOKEN_START + 1);
+    struct pacer_limits told = {.n = 50, .dur_ms = 1000, .learn = PACER_TOKEN_LEARN,
+                                .start = PACER_TOKEN_START};
+    struct pacer t2;
+    assert_int_equal(pacer_init(&t2, &told, 0), 0);
+    assert_true(pacer_inflight_cap(&t2, 0) > 1000);  /* a ceiling: no slow start */
+    pacer_free(&t2);
+    duo_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +451,11 @@ int main(void)
         cmocka_unit_test(test_inflight_follows_latency),
         cmocka_unit_test(test_stated_limit),
         cmocka_unit_test(test_reset_hint),
+        cmocka_unit_test(test_first_refusal_before_any_answer),
+        cmocka_unit_test(test_ramp_holds_its_first_step),
+        cmocka_unit_test(test_pair_one_account_is_its_own_limit),
+        cmocka_unit_test(test_pair_blames_the_token_when_two_are_refused),
+        cmocka_unit_test(test_token_slow_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
