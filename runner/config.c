@@ -35,7 +35,7 @@ const char *config_usage(void)
            "      --account-rate N/DUR per integrated account, a ceiling (default 50/10s;\n"
            "                           0 or auto: none); below it the rate is learned\n"
            "      --token-rate N/DUR   for the whole API token, a ceiling (default 500/10s;\n"
-           "                           0 or auto: none)\n"
+           "                           0 or auto: none); below it the rate is learned\n"
            "      --max-attempts N     tries per row (6); --timeout SECONDS per request (30)\n"
            "      --max-failure-rate P stop once over P of 200+ finished rows failed (50%)\n"
            "Connection\n"
