@@ -222,8 +222,13 @@ void pacer_sent(struct pacer *p, mono_ms now)
     p->inflight++;
     p->sends++;
     p->sent_since_cut++;
-    if (p->first_send == PACER_NEVER)
+    if (p->first_send == PACER_NEVER) {
         p->first_send = now;
+        p->send_rate = 0;
+    } else {
+        p->send_rate = 1000.0 / fmax2((double)(now - p->last_send), 1.0);
+    }
+    p->last_send = now;
     double r = p->mode == PACE_FREE ? p->ceiling_rate : learned_at(p, now);
     if (r > 0) {
         /* Keep to the schedule while sending on it (a send waits for the next
@@ -286,8 +291,13 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
          * moment in which nothing was accepted cannot throw it to the floor. */
         double at_send = pacer_bound(p, o->sent_at);
         double acc = taken_rate(p, span_for(p, at_send, SPAN_MS, MEASURE_MAX_MS), now);
-        if (p->mode == PACE_RAMP)  /* climbing: the last second lags behind */
+        if (p->mode == PACE_RAMP) {
+            /* Climbing: the last second lags behind, and the last few round
+             * trips too, by the ramp's doubling; the sends the server took at
+             * the ramp's highest rate say most. */
             acc = fmax2(acc, accepted_rate(p, span_for(p, at_send, SHORT_MS, SPAN_MS)));
+            acc = fmax2(acc, fmin2(p->ramp_ok, at_send));
+        }
         double base = fmax2(fmin2(fmax2(acc, CUT_FLOOR * at_send), at_send), MIN_RATE);
         /* The rate to come back to (CUBIC's W_max): the rate that was refused,
          * but no more than the server was seen to take (sending twice its
@@ -308,6 +318,7 @@ static void cut_rate(struct pacer *p, const struct pacer_outcome *o, mono_ms now
      * rate after them. */
     p->last_ms = fmax2(p->last_ms, (double)o->sent_at);
     p->cuts++;
+    p->ramp_ok = 0;
     p->refused_since_cut = 0;
     p->sent_since_cut = 0;
     p->accepted_since_cut = 0;
@@ -379,10 +390,13 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
     switch (o->result) {
     case PACER_ACCEPTED:
         p->accepts++;
+        p->refused_run = 0;
         if (o->sent_at > p->epoch)
             p->accepted_since_cut++;
         if (o->inflight_at_send > p->ok_inflight)
             p->ok_inflight = o->inflight_at_send;
+        if (p->mode == PACE_RAMP && o->sent_at > p->epoch && o->rate_at_send > p->ramp_ok)
+            p->ramp_ok = o->rate_at_send;
         latency_sample(p, (double)(now >= o->sent_at ? now - o->sent_at : 0));
         if (p->mode == PACE_FREE) {
             p->cwnd += p->learn & PACER_LEARN_INFLIGHT ? CWND_GROWTH : 1.0;
@@ -396,10 +410,17 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
         break;
     case PACER_REFUSED:
         p->refusals++;
+        p->refused_run++;
         refused(p, o, now);
         break;
     case PACER_ELSEWHERE:
         p->refusals++;
+        /* The token's limit, by pacer_pair's reckoning, but perhaps this
+         * account's own as well (two accounts at their own limits at once look
+         * the same): refused twice with nothing accepted between, and told
+         * when to come back, the account waits as told. */
+        if (++p->refused_run >= 2 && o->retry_after_s >= 0)
+            pacer_pause(p, now + (mono_ms)(o->retry_after_s * 1000.0));
         break;
     case PACER_FAILED:
         break;
@@ -491,9 +512,6 @@ void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
                      const struct pacer_outcome *o, mono_ms now)
 {
     struct pacer_outcome a = *o, t = *o;
-    /* The token's pause would stop every account; the refused row waits its
-     * Retry-After anyway (the caller's backoff). */
-    t.retry_after_s = -1;
     if (o->result == PACER_REFUSED) {
         if (token_to_blame(pp, who, now))
             a.result = PACER_ELSEWHERE;

@@ -51,8 +51,7 @@
  * sends back about as long. A Retry-After on any other answer, a success
  * included, is no reason to wait: the caller does not pass it. With no rate
  * learned (learn without PACER_LEARN_RATE) a refusal's Retry-After simply
- * pauses. pacer_pair_done() passes none to the token's pacer, whose pause
- * would stop every account.
+ * pauses.
  *
  * All times are mono_ms on the caller's monotonic clock, never going back. */
 #ifndef GROUPRM_PACER_H
@@ -100,11 +99,16 @@ struct pacer {
     double stated;           /* a stated limit, per second; 0 = none */
     mono_ms epoch;           /* the last cut, or when a stated limit came */
     mono_ms first_send;      /* PACER_NEVER before the first */
+    mono_ms last_send;
+    double send_rate;        /* the latest send's: 1000 / ms since the one before
+                              * (1 ms at least); 0 for the first */
+    double ramp_ok;          /* the most a send kept in the ramp and was accepted */
     double last_ms;          /* the learned rate's last slot */
     double hold_ms;          /* no send before this (a stated limit's window so far) */
     unsigned long cuts;
 
     unsigned long sends, accepts, refusals;  /* cumulative (refusals: by any limit) */
+    unsigned long refused_run;  /* refusals since the last accepted answer */
     unsigned long refused_since_cut, sent_since_cut, accepted_since_cut;
     unsigned long sends_hist[PACER_SLOTS];    /* cumulative sends at each slot's start */
     unsigned long accepts_hist[PACER_SLOTS];  /* and accepted answers */
@@ -143,6 +147,7 @@ struct pacer_outcome {
     enum pacer_result result;
     mono_ms sent_at;
     unsigned inflight_at_send;  /* in flight once it was sent, itself included */
+    double rate_at_send;     /* the rate its send kept (pacer.send_rate then); 0: unknown */
     double retry_after_s;    /* asked on a refusal; < 0: none */
 };
 
@@ -193,8 +198,12 @@ struct pacer_pair {
  * is acct. */
 void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, const void *who, mono_ms now);
 /* Its outcome, told to the pacer whose limit it was (and the other only that
- * it is no longer in flight). A Retry-After pauses the account, never the
- * token. */
+ * it is no longer in flight). A refusal's Retry-After goes with it: the
+ * token's pacer pauses every account only when nothing at all was accepted
+ * since its last cut (the token's window is spent); and the account, told of
+ * the token's refusal, still waits as told when it was refused twice with
+ * nothing accepted between (two accounts at their own limits at once look
+ * like the token's). */
 void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
                      const struct pacer_outcome *o, mono_ms now);
 

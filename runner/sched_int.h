@@ -40,6 +40,7 @@ struct job {
     mono_ms due;               /* backing off: may go again at this time */
     mono_ms sent_at;           /* of the attempt in flight */
     unsigned inflight_at_send; /* its account's requests in flight then, itself included */
+    double rate_at_send;       /* the rate its account's sends kept then (pacer.h) */
     long last_http;            /* of the latest attempt, 0 if none */
     const char *last_reason;   /* of the latest retried attempt */
     size_t group_len, user_len;

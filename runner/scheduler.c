@@ -67,6 +67,7 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     pacer_pair_sent(&s->pair, &a->pace, a, now);
     j->sent_at = now;
     j->inflight_at_send = a->pace.inflight;
+    j->rate_at_send = a->pace.send_rate;
     j->attempts++;
     s->counts.requests++;
     if (http_start(s->http, t) != 0) {
@@ -263,6 +264,7 @@ static double pace_outcome(struct sched *s, const struct job *j, const struct tr
     struct pacer_outcome o = {
         .result = t->http_status == 0 ? PACER_FAILED : refused ? PACER_REFUSED : PACER_ACCEPTED,
         .sent_at = j->sent_at, .inflight_at_send = j->inflight_at_send,
+        .rate_at_send = j->rate_at_send,
         .retry_after_s = refused && wait_s > 0 ? wait_s : -1,
     };
     if (o.result == PACER_ACCEPTED && h->has_limit) {

@@ -335,6 +335,38 @@ static void test_ramp_holds_its_first_step(void **state)
     pacer_free(&p);
 }
 
+/* The ramp's cut keeps what the server took at the ramp's top, not the
+ * average of a doubling climb: against a bucket of 175/s with no burst, sends
+ * kept up to 175/s were accepted, so the rate to come back to is near it. */
+static void test_ramp_cut_keeps_its_top(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 0, 0, 0, 1);
+    pacer_sent(&p, 0);
+    accept_at(&p, 0, 0);
+    pacer_sent(&p, 1);
+    refuse_at(&p, 1, 1, -1, 1);
+    assert_int_equal(p.mode, PACE_RAMP);
+    double top = 0;
+    for (mono_ms t = 2; t < 5000 && p.mode == PACE_RAMP; t++) {
+        if (pacer_next(&p, t) != t)
+            continue;
+        pacer_sent(&p, t);
+        struct pacer_outcome o = {.result = p.send_rate <= 175 ? PACER_ACCEPTED : PACER_REFUSED,
+                                  .sent_at = t, .inflight_at_send = 1,
+                                  .rate_at_send = p.send_rate, .retry_after_s = -1};
+        if (o.result == PACER_ACCEPTED && p.send_rate > top)
+            top = p.send_rate;
+        pacer_done(&p, &o, t);
+    }
+    assert_int_equal(p.mode, PACE_CUBIC);
+    assert_true(top > 120);
+    assert_true(p.w_max >= 0.95 * top);
+    assert_true(p.w_max <= 190);
+    pacer_free(&p);
+}
+
 /* ---- an account's pacer beside the token's ---- */
 
 struct duo {
@@ -415,6 +447,33 @@ static void test_pair_blames_the_token_when_two_are_refused(void **state)
     duo_free(&d);
 }
 
+/* Refused twice in a row by the token's limit (by the pair's reckoning) and
+ * told when to come back, an account still waits as told: two accounts at
+ * their own limits at once look like the token's. */
+static void test_pair_account_waits_after_two_token_refusals(void **state)
+{
+    (void)state;
+    struct duo d;
+    duo_init(&d);
+    for (mono_ms t = 0; t < 20; t++) {
+        struct pacer *acct = t % 2 ? &d.b : &d.a;
+        pacer_pair_sent(&d.pair, acct, acct, t);
+        duo_done(&d, acct, PACER_ACCEPTED, t, t);
+    }
+    struct pacer_outcome o = {.result = PACER_REFUSED, .inflight_at_send = 1, .retry_after_s = 1};
+    pacer_pair_sent(&d.pair, &d.a, &d.a, 30);
+    o.sent_at = 30;
+    pacer_pair_done(&d.pair, &d.a, &d.a, &o, 30);   /* a's own */
+    for (mono_ms t = 31; t <= 32; t++) {
+        pacer_pair_sent(&d.pair, &d.b, &d.b, t);
+        o.sent_at = t;
+        pacer_pair_done(&d.pair, &d.b, &d.b, &o, t);  /* the token's */
+        assert_int_equal(d.b.mode, PACE_FREE);
+    }
+    assert_true(pacer_next(&d.b, 32) >= 1032);
+    duo_free(&d);
+}
+
 /* Before any refusal the token keeps a slow start of its own: at most
  * PACER_TOKEN_START in flight, one more for each accepted answer; none once a
  * rate is known. */
@@ -453,8 +512,10 @@ int main(void)
         cmocka_unit_test(test_reset_hint),
         cmocka_unit_test(test_first_refusal_before_any_answer),
         cmocka_unit_test(test_ramp_holds_its_first_step),
+        cmocka_unit_test(test_ramp_cut_keeps_its_top),
         cmocka_unit_test(test_pair_one_account_is_its_own_limit),
         cmocka_unit_test(test_pair_blames_the_token_when_two_are_refused),
+        cmocka_unit_test(test_pair_account_waits_after_two_token_refusals),
         cmocka_unit_test(test_token_slow_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

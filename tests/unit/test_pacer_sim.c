@@ -240,6 +240,7 @@ struct ev {                    /* a response on its way back */
     double ra;
     mono_ms sent_at;
     unsigned inflight_at_send;
+    double rate_at_send;
 };
 
 struct sim {
@@ -258,6 +259,7 @@ struct sim {
     unsigned rr;
     unsigned inflight;
     unsigned long requests, refused, done;
+    int trace;
 };
 
 static void ev_push(struct sim *s, struct ev e)
@@ -348,7 +350,8 @@ static void send_one(struct sim *s, unsigned a, uint64_t now_us)
     int ok_t = lim_check(&s->tlim, t, &ra_t);
     int ok_a = ok_t && lim_check(&s->alim[a], t, &ra_a);
     struct ev e = {.acct = a, .row = row, .sent_at = now,
-                   .inflight_at_send = s->acct[a].inflight};
+                   .inflight_at_send = s->acct[a].inflight,
+                   .rate_at_send = s->acct[a].send_rate};
     if (!ok_t || !ok_a) {
         e.accepted = 0;
         e.ra = !ok_t ? ra_t : ra_a;
@@ -365,6 +368,8 @@ static void send_one(struct sim *s, unsigned a, uint64_t now_us)
         e.ra = -1;
         e.at_us = now_us + (uint64_t)(latency_s(sc) * 1e6);
     }
+    if (s->trace && getenv("SIM_SENDS") && now_us < 1500000)
+        printf("    send %.3f acct %u %s rate=%.1f\n", t, a, e.accepted ? "ok" : "REFUSED", pacer_rate(&s->acct[a], now));
     ev_push(s, e);
 }
 
@@ -386,7 +391,8 @@ static void on_response(struct sim *s, const struct ev *e)
     s->inflight--;
     struct pacer_outcome o = {
         .result = e->accepted ? PACER_ACCEPTED : PACER_REFUSED, .sent_at = e->sent_at,
-        .inflight_at_send = e->inflight_at_send, .retry_after_s = e->ra,
+        .inflight_at_send = e->inflight_at_send, .rate_at_send = e->rate_at_send,
+        .retry_after_s = e->ra,
     };
     pacer_pair_done(&s->pair, &s->acct[e->acct], &s->acct[e->acct], &o, now);
     if (e->accepted) {
@@ -436,6 +442,7 @@ static void run(const struct scenario *sc, struct result *res)
     describe(d0, sizeof d0, sc);
     const char *trace = getenv("SIM_TRACE");
     int trace_on = trace && *trace && strstr(d0, trace) != NULL;
+    s.trace = trace_on;
     while (s.done < sc->rows && now_us < limit_us) {
         while (s.nev && s.evs[0].at_us <= now_us) {
             struct ev e = ev_pop(&s);
