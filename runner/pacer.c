@@ -51,7 +51,7 @@ int pacer_init(struct pacer *p, const struct pacer_limits *l, mono_ms now)
     p->last_ms = -1e18;
     p->hist_at = now;
     p->hist_n = 1;
-    p->cwnd = l->start ? l->start : CWND_START;
+    p->cwnd = p->cwnd0 = l->start ? l->start : CWND_START;
     return 0;
 }
 
@@ -167,6 +167,17 @@ static double taken_rate(const struct pacer *p, mono_ms span_ms, mono_ms now)
 
 /* ---- concurrency --------------------------------------------------------- */
 
+/* The slow start's cap: what accepted answers have grown it to, but no more
+ * than doubling every RAMP_MIN_MS since the first send. Answers that come
+ * back within a millisecond would otherwise grow it without bound before the
+ * first refusal, and a spent window then refuses all of it at once. */
+static double slow_start(const struct pacer *p, mono_ms now)
+{
+    double since = p->first_send == PACER_NEVER || now < p->first_send
+                       ? 0.0 : (double)(now - p->first_send);
+    return floor(fmin2(p->cwnd, p->cwnd0 * exp2(fmin2(since / RAMP_MIN_MS, 40.0))));
+}
+
 unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
 {
     double cap = p->max_inflight ? (double)p->max_inflight : 1e9;
@@ -183,9 +194,9 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
             cap = fmin2(cap, ceil(r * lat / 1000.0 * LITTLE_HEADROOM) + 2.0);
         }
         else
-            cap = fmin2(cap, floor(p->cwnd));
+            cap = fmin2(cap, slow_start(p, now));
     } else if ((p->learn & PACER_LEARN_START) && pacer_bound(p, now) == 0) {
-        cap = fmin2(cap, floor(p->cwnd));
+        cap = fmin2(cap, slow_start(p, now));
     }
     return cap < 1 ? 1u : (unsigned)cap;
 }
@@ -382,6 +393,17 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
     cut_rate(p, o, now);
 }
 
+/* Counts a refusal into the run since the last accepted answer, when it was
+ * sent after the run's previous refusal came back (those in flight together
+ * are one); returns the run's length. */
+static unsigned long refused_in_run(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
+{
+    if (p->refused_run == 0 || o->sent_at >= p->run_refused_at)
+        p->refused_run++;
+    p->run_refused_at = now;
+    return p->refused_run;
+}
+
 void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
 {
     hist_advance(p, now);
@@ -410,16 +432,17 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
         break;
     case PACER_REFUSED:
         p->refusals++;
-        p->refused_run++;
+        refused_in_run(p, o, now);
         refused(p, o, now);
         break;
     case PACER_ELSEWHERE:
         p->refusals++;
         /* The token's limit, by pacer_pair's reckoning, but perhaps this
          * account's own as well (two accounts at their own limits at once look
-         * the same): refused twice with nothing accepted between, and told
-         * when to come back, the account waits as told. */
-        if (++p->refused_run >= 2 && o->retry_after_s >= 0)
+         * the same): refused again after a refusal came back, with nothing
+         * accepted between, and told when to come back, the account waits as
+         * told. */
+        if (refused_in_run(p, o, now) >= 2 && o->retry_after_s >= 0)
             pacer_pause(p, now + (mono_ms)(o->retry_after_s * 1000.0));
         break;
     case PACER_FAILED:
@@ -512,6 +535,10 @@ void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
                      const struct pacer_outcome *o, mono_ms now)
 {
     struct pacer_outcome a = *o, t = *o;
+    /* The token's pause would stop every account, and "nothing accepted since
+     * the cut" says little there: at a provider's latency the answers of many
+     * accounts are still on their way. Each account waits for itself. */
+    t.retry_after_s = -1;
     if (o->result == PACER_REFUSED) {
         if (token_to_blame(pp, who, now))
             a.result = PACER_ELSEWHERE;

@@ -37,7 +37,9 @@
  *    enough for the rate at the observed latency (Little's law: rate x
  *    latency, with headroom), so a slow provider still gets its whole quota.
  *    While no rate is known at all, a slow start: 4 at first, a quarter more
- *    for each accepted answer. A refusal without Retry-After with more in
+ *    for each accepted answer, but no faster than doubling every 100 ms
+ *    (answers within a millisecond would grow it without bound, and a spent
+ *    window then refuses all of it at once). A refusal without Retry-After with more in
  *    flight than any accepted request had, at a latency at which requests in
  *    flight bound the rate, is a concurrency cap (Okta's concurrent requests
  *    limit): the in-flight cap comes down to the count refused minus one, and
@@ -108,7 +110,9 @@ struct pacer {
     unsigned long cuts;
 
     unsigned long sends, accepts, refusals;  /* cumulative (refusals: by any limit) */
-    unsigned long refused_run;  /* refusals since the last accepted answer */
+    unsigned long refused_run;  /* refusals since the last accepted answer, each
+                                 * sent after the one before came back */
+    mono_ms run_refused_at;     /* when the latest of them came back */
     unsigned long refused_since_cut, sent_since_cut, accepted_since_cut;
     unsigned long sends_hist[PACER_SLOTS];    /* cumulative sends at each slot's start */
     unsigned long accepts_hist[PACER_SLOTS];  /* and accepted answers */
@@ -117,7 +121,7 @@ struct pacer {
     unsigned hist_n;         /* slots filled */
 
     unsigned inflight;
-    double cwnd;             /* slow start while no rate is known */
+    double cwnd, cwnd0;      /* slow start while no rate is known, and its start */
     double srtt, rttvar;     /* latency, smoothed (ms); srtt 0 = no sample yet */
     unsigned conc_cap;       /* learned from concurrency refusals; 0 = none */
     unsigned ok_inflight;    /* most in flight at an accepted request's send */
@@ -198,12 +202,10 @@ struct pacer_pair {
  * is acct. */
 void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, const void *who, mono_ms now);
 /* Its outcome, told to the pacer whose limit it was (and the other only that
- * it is no longer in flight). A refusal's Retry-After goes with it: the
- * token's pacer pauses every account only when nothing at all was accepted
- * since its last cut (the token's window is spent); and the account, told of
- * the token's refusal, still waits as told when it was refused twice with
- * nothing accepted between (two accounts at their own limits at once look
- * like the token's). */
+ * it is no longer in flight). A Retry-After pauses an account, never the
+ * token: on the account's own refusal as pacer_done() says, and on the
+ * token's when the account was refused twice with nothing accepted between
+ * (two accounts at their own limits at once look like the token's). */
 void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
                      const struct pacer_outcome *o, mono_ms now);
 

@@ -90,12 +90,21 @@ static void test_slow_start_before_any_refusal(void **state)
         pacer_sent(&p, 0);
     assert_true(pacer_next(&p, 0) == PACER_NEVER);
     for (int i = 0; i < 4; i++)
-        accept_at(&p, 0, 1);
+        accept_at(&p, 0, 40);
     /* Each accepted answer adds a quarter: a quarter more each round trip. */
-    assert_int_equal(pacer_inflight_cap(&p, 1), 5);
+    assert_int_equal(pacer_inflight_cap(&p, 40), 5);
     for (int i = 0; i < 5; i++)
-        pacer_sent(&p, 1);
-    assert_true(pacer_next(&p, 1) == PACER_NEVER);
+        pacer_sent(&p, 40);
+    assert_true(pacer_next(&p, 40) == PACER_NEVER);
+    /* But no faster than doubling every 100 ms, however quick the answers:
+     * 400 answers within 2 ms would make it 105. */
+    for (int i = 0; i < 400; i++) {
+        pacer_sent(&p, 41);
+        accept_at(&p, 41, 42);
+    }
+    assert_int_equal(pacer_inflight_cap(&p, 42), 5);
+    assert_int_equal(pacer_inflight_cap(&p, 100), 8);  /* 4 x 2^(100 ms / 100 ms) */
+    assert_int_equal(pacer_inflight_cap(&p, 300), 32);
     pacer_free(&p);
 }
 

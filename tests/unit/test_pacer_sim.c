@@ -368,7 +368,7 @@ static void send_one(struct sim *s, unsigned a, uint64_t now_us)
         e.ra = -1;
         e.at_us = now_us + (uint64_t)(latency_s(sc) * 1e6);
     }
-    if (s->trace && getenv("SIM_SENDS") && now_us < 1500000)
+    if (s->trace && getenv("SIM_SENDS") && now_us < (uint64_t)atof(getenv("SIM_SENDS")) * 1000000)
         printf("    send %.3f acct %u %s rate=%.1f\n", t, a, e.accepted ? "ok" : "REFUSED", pacer_rate(&s->acct[a], now));
     ev_push(s, e);
 }
