@@ -11,6 +11,7 @@
 #define QUIET_MS 250       /* the pause when everything after a cut is refused */
 #define HOLD_MS 1000       /* no second cut this soon after one ... */
 #define HOLD_BREAK 8       /* ... unless this many sends since it were refused, a quarter of them */
+#define SLOW_START_MS 100  /* the slow start doubles at most this often */
 #define RAMP_MIN_MS 100    /* the ramp doubles every round trip, at least this long */
 #define RAMP_START 1.0     /* requests per second: the ramp starts no lower */
 #define MIN_RATE 0.1       /* requests per second: never slower than this */
@@ -168,14 +169,14 @@ static double taken_rate(const struct pacer *p, mono_ms span_ms, mono_ms now)
 /* ---- concurrency --------------------------------------------------------- */
 
 /* The slow start's cap: what accepted answers have grown it to, but no more
- * than doubling every RAMP_MIN_MS since the first send. Answers that come
+ * than doubling every SLOW_START_MS since the first send. Answers that come
  * back within a millisecond would otherwise grow it without bound before the
  * first refusal, and a spent window then refuses all of it at once. */
 static double slow_start(const struct pacer *p, mono_ms now)
 {
     double since = p->first_send == PACER_NEVER || now < p->first_send
                        ? 0.0 : (double)(now - p->first_send);
-    return floor(fmin2(p->cwnd, p->cwnd0 * exp2(fmin2(since / RAMP_MIN_MS, 40.0))));
+    return floor(fmin2(p->cwnd, p->cwnd0 * exp2(fmin2(since / SLOW_START_MS, 40.0))));
 }
 
 unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
