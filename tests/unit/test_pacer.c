@@ -58,6 +58,19 @@ static unsigned run_accepting(struct pacer *p, mono_ms t0, mono_ms t1, mono_ms l
     return sent;
 }
 
+/* 20 sends accepted at once, then one refused, answered at answered: the
+ * ramp starts from 20 a second (counted over a whole second). */
+static void start_ramp(struct pacer *p, mono_ms answered)
+{
+    init(p, 0, 0, 0, 1);
+    for (int i = 0; i < 20; i++) {
+        pacer_sent(p, 0);
+        accept_at(p, 0, 0);
+    }
+    pacer_sent(p, 1);
+    refuse_at(p, 1, 1, -1, answered);
+}
+
 /* The configured ceiling is a sliding window that is never exceeded. */
 static void test_ceiling_is_a_sliding_window(void **state)
 {
@@ -115,13 +128,7 @@ static void test_first_refusal_ramps_from_what_was_accepted(void **state)
 {
     (void)state;
     struct pacer p;
-    init(&p, 0, 0, 0, 1);
-    for (int i = 0; i < 20; i++) {
-        pacer_sent(&p, 0);
-        accept_at(&p, 0, 0);
-    }
-    pacer_sent(&p, 1);
-    refuse_at(&p, 1, 1, -1, 2);
+    start_ramp(&p, 2);
     double r = pacer_rate(&p, 2);
     assert_true(fabs(r - PACER_BETA * 20) < 1e-6);
     assert_true(fabs(pacer_rate(&p, 102) - 2 * r) < 1e-6);
@@ -325,13 +332,7 @@ static void test_ramp_holds_its_first_step(void **state)
 {
     (void)state;
     struct pacer p;
-    init(&p, 0, 0, 0, 1);
-    for (int i = 0; i < 20; i++) {
-        pacer_sent(&p, 0);
-        accept_at(&p, 0, 0);
-    }
-    pacer_sent(&p, 1);
-    refuse_at(&p, 1, 1, -1, 10);
+    start_ramp(&p, 10);
     assert_int_equal(p.mode, PACE_RAMP);
     pacer_sent(&p, 50);
     refuse_at(&p, 50, 1, -1, 51);
