@@ -60,9 +60,6 @@ void pacer_free(struct pacer *p) { window_free(&p->win); }
 
 /* ---- the learned rate ---------------------------------------------------- */
 
-/* The ramp doubles the rate every round trip, at least RAMP_MIN_MS. */
-static double ramp_step(const struct pacer *p) { return fmax2(RAMP_MIN_MS, p->srtt); }
-
 /* The learned rate at time t >= epoch; 0 when none. */
 static double learned_at(const struct pacer *p, mono_ms t)
 {
@@ -73,7 +70,7 @@ static double learned_at(const struct pacer *p, mono_ms t)
     case PACE_STATED:
         return p->stated;
     case PACE_RAMP:
-        r = p->r0 * exp2(fmin2(dt / ramp_step(p), 40.0));
+        r = p->r0 * exp2(fmin2(dt / fmax2(RAMP_MIN_MS, p->srtt), 40.0));
         break;
     case PACE_CUBIC:
     default: {
@@ -184,19 +181,15 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
     double cap = p->max_inflight ? (double)p->max_inflight : 1e9;
     if (p->conc_cap && p->conc_cap < cap)
         cap = p->conc_cap;
-    if (p->learn & PACER_LEARN_INFLIGHT) {
-        double r = pacer_bound(p, now);
-        /* With a rate to keep, what it needs at the latency seen; with none
-         * (nothing told, nothing learned) a slow start, growing by a quarter
-         * for each accepted answer, so the burst a server refuses first is small
-         * and a fast server is still reached within a few round trips. */
-        if (r > 0) {
-            double lat = p->srtt > 0 ? p->srtt + 2.0 * p->rttvar : LATENCY_PRIOR_MS;
-            cap = fmin2(cap, ceil(r * lat / 1000.0 * LITTLE_HEADROOM) + 2.0);
-        }
-        else
-            cap = fmin2(cap, slow_start(p, now));
-    } else if ((p->learn & PACER_LEARN_START) && pacer_bound(p, now) == 0) {
+    double r = pacer_bound(p, now);
+    if ((p->learn & PACER_LEARN_INFLIGHT) && r > 0) {
+        /* With a rate to keep, what it needs at the latency seen. */
+        double lat = p->srtt > 0 ? p->srtt + 2.0 * p->rttvar : LATENCY_PRIOR_MS;
+        cap = fmin2(cap, ceil(r * lat / 1000.0 * LITTLE_HEADROOM) + 2.0);
+    } else if ((p->learn & (PACER_LEARN_INFLIGHT | PACER_LEARN_START)) && r == 0) {
+        /* With none (nothing told, nothing learned) a slow start, so the
+         * burst a server refuses first is small and a fast server is still
+         * reached within a few round trips. */
         cap = fmin2(cap, slow_start(p, now));
     }
     return cap < 1 ? 1u : (unsigned)cap;
@@ -492,9 +485,9 @@ void pacer_reset_hint(struct pacer *p, double reset_s, mono_ms now)
 
 /* ---- an account's pacer beside the token's ------------------------------- */
 
-/* Whether, of the two most recent distinct keys in r, one that is not who
+/* Whether, of the two most recent distinct accounts in r, one that is not who
  * came at or after since. */
-static int other_since(const struct pacer_recent *r, const void *who, mono_ms since)
+static int other_since(const struct pacer_recent *r, const struct pacer *who, mono_ms since)
 {
     for (int i = 0; i < 2; i++)
         if (r->who[i] && r->who[i] != who)
@@ -502,7 +495,7 @@ static int other_since(const struct pacer_recent *r, const void *who, mono_ms si
     return 0;
 }
 
-static void recent_note(struct pacer_recent *r, const void *who, mono_ms now)
+static void recent_note(struct pacer_recent *r, const struct pacer *who, mono_ms now)
 {
     if (r->who[0] != who) {
         r->who[1] = r->who[0];
@@ -512,17 +505,17 @@ static void recent_note(struct pacer_recent *r, const void *who, mono_ms now)
     r->at[0] = now;
 }
 
-void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, const void *who, mono_ms now)
+void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, mono_ms now)
 {
     pacer_sent(pp->token, now);
     pacer_sent(acct, now);
-    recent_note(&pp->sent, who, now);
+    recent_note(&pp->sent, acct, now);
 }
 
 /* Whose limit refused: the token's when another account was refused lately
  * too, and the account's own when it was refused alone while others were
  * sending (or nobody else was sending at all: then the two are one). */
-static int token_to_blame(struct pacer_pair *pp, const void *who, mono_ms now)
+static int token_to_blame(struct pacer_pair *pp, const struct pacer *who, mono_ms now)
 {
     mono_ms span = (mono_ms)fmax2(BLAME_MS, 2.0 * pp->token->srtt);
     mono_ms since = now > span ? now - span : 0;
@@ -532,8 +525,8 @@ static int token_to_blame(struct pacer_pair *pp, const void *who, mono_ms now)
     return others_sent && others_refused;
 }
 
-void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
-                     const struct pacer_outcome *o, mono_ms now)
+void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const struct pacer_outcome *o,
+                     mono_ms now)
 {
     struct pacer_outcome a = *o, t = *o;
     /* The token's pause would stop every account, and "nothing accepted since
@@ -541,7 +534,7 @@ void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
      * accounts are still on their way. Each account waits for itself. */
     t.retry_after_s = -1;
     if (o->result == PACER_REFUSED) {
-        if (token_to_blame(pp, who, now))
+        if (token_to_blame(pp, acct, now))
             a.result = PACER_ELSEWHERE;
         else
             t.result = PACER_ELSEWHERE;

@@ -188,8 +188,8 @@ double pacer_bound(const struct pacer *p, mono_ms now);
 #define PACER_TOKEN_LEARN (PACER_LEARN_RATE | PACER_LEARN_START)
 #define PACER_TOKEN_START 32  /* before any refusal, at most this many in flight at first */
 
-struct pacer_recent {        /* the two most recent distinct keys, and when */
-    const void *who[2];
+struct pacer_recent {        /* the two most recent distinct accounts, and when */
+    const struct pacer *who[2];
     mono_ms at[2];
 };
 
@@ -198,15 +198,14 @@ struct pacer_pair {
     struct pacer_recent sent, refused;
 };
 
-/* One send for the account keyed who (any pointer unique to it), whose pacer
- * is acct. */
-void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, const void *who, mono_ms now);
+/* One send for the account whose pacer is acct. */
+void pacer_pair_sent(struct pacer_pair *pp, struct pacer *acct, mono_ms now);
 /* Its outcome, told to the pacer whose limit it was (and the other only that
  * it is no longer in flight). A Retry-After pauses an account, never the
  * token: on the account's own refusal as pacer_done() says, and on the
  * token's when the account was refused twice with nothing accepted between
  * (two accounts at their own limits at once look like the token's). */
-void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const void *who,
-                     const struct pacer_outcome *o, mono_ms now);
+void pacer_pair_done(struct pacer_pair *pp, struct pacer *acct, const struct pacer_outcome *o,
+                     mono_ms now);
 
 #endif

@@ -64,7 +64,7 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     }
     idempotency_key(t->idem_key, s->cfg->method, a->id, j->group, j->user);
     t->job = j;
-    pacer_pair_sent(&s->pair, &a->pace, a, now);
+    pacer_pair_sent(&s->pair, &a->pace, now);
     j->sent_at = now;
     j->inflight_at_send = a->pace.inflight;
     j->rate_at_send = a->pace.send_rate;
@@ -275,7 +275,7 @@ static double pace_outcome(struct sched *s, const struct job *j, const struct tr
     }
     if (o.result == PACER_ACCEPTED && h->has_remaining && h->remaining == 0 && h->has_reset)
         pacer_reset_hint(&a->pace, h->reset_s, now);
-    pacer_pair_done(&s->pair, &a->pace, a, &o, now);
+    pacer_pair_done(&s->pair, &a->pace, &o, now);
     if (v->action != ACT_RETRY || (!refused && !h->has_retry_after))
         return 0;  /* a reset after a 5xx says nothing of this row */
     return wait_s > 0 ? wait_s : 0;

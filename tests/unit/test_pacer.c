@@ -405,7 +405,17 @@ static void duo_done(struct duo *d, struct pacer *acct, enum pacer_result r, mon
 {
     struct pacer_outcome o = {.result = r, .sent_at = sent, .inflight_at_send = 1,
                               .retry_after_s = -1};
-    pacer_pair_done(&d->pair, acct, acct, &o, now);
+    pacer_pair_done(&d->pair, acct, &o, now);
+}
+
+/* a and b take turns for 20 ms, every send accepted at once. */
+static void duo_take_turns(struct duo *d)
+{
+    for (mono_ms t = 0; t < 20; t++) {
+        struct pacer *acct = t % 2 ? &d->b : &d->a;
+        pacer_pair_sent(&d->pair, acct, t);
+        duo_done(d, acct, PACER_ACCEPTED, t, t);
+    }
 }
 
 /* Alone, an account's refusal is its own: the token learns nothing. */
@@ -415,10 +425,10 @@ static void test_pair_one_account_is_its_own_limit(void **state)
     struct duo d;
     duo_init(&d);
     for (mono_ms t = 0; t < 10; t++) {
-        pacer_pair_sent(&d.pair, &d.a, &d.a, t);
+        pacer_pair_sent(&d.pair, &d.a, t);
         duo_done(&d, &d.a, PACER_ACCEPTED, t, t);
     }
-    pacer_pair_sent(&d.pair, &d.a, &d.a, 20);
+    pacer_pair_sent(&d.pair, &d.a, 20);
     duo_done(&d, &d.a, PACER_REFUSED, 20, 21);
     assert_int_equal(d.a.mode, PACE_RAMP);
     assert_int_equal(d.token.mode, PACE_FREE);
@@ -434,13 +444,9 @@ static void test_pair_blames_the_token_when_two_are_refused(void **state)
     (void)state;
     struct duo d;
     duo_init(&d);
-    for (mono_ms t = 0; t < 20; t++) {
-        struct pacer *acct = t % 2 ? &d.b : &d.a;
-        pacer_pair_sent(&d.pair, acct, acct, t);
-        duo_done(&d, acct, PACER_ACCEPTED, t, t);
-    }
-    pacer_pair_sent(&d.pair, &d.a, &d.a, 30);
-    pacer_pair_sent(&d.pair, &d.b, &d.b, 31);
+    duo_take_turns(&d);
+    pacer_pair_sent(&d.pair, &d.a, 30);
+    pacer_pair_sent(&d.pair, &d.b, 31);
     duo_done(&d, &d.a, PACER_REFUSED, 30, 32);
     assert_int_equal(d.a.mode, PACE_RAMP);      /* alone: its own */
     assert_int_equal(d.token.mode, PACE_FREE);
@@ -449,9 +455,9 @@ static void test_pair_blames_the_token_when_two_are_refused(void **state)
     assert_int_equal(d.token.mode, PACE_RAMP);
     assert_int_equal(d.a.inflight + d.b.inflight + d.token.inflight, 0);
     /* Two seconds on, a refusal of b alone is b's again. */
-    pacer_pair_sent(&d.pair, &d.a, &d.a, 2500);
+    pacer_pair_sent(&d.pair, &d.a, 2500);
     duo_done(&d, &d.a, PACER_ACCEPTED, 2500, 2500);
-    pacer_pair_sent(&d.pair, &d.b, &d.b, 2501);
+    pacer_pair_sent(&d.pair, &d.b, 2501);
     duo_done(&d, &d.b, PACER_REFUSED, 2501, 2502);
     assert_int_equal(d.b.mode, PACE_RAMP);
     duo_free(&d);
@@ -465,19 +471,15 @@ static void test_pair_account_waits_after_two_token_refusals(void **state)
     (void)state;
     struct duo d;
     duo_init(&d);
-    for (mono_ms t = 0; t < 20; t++) {
-        struct pacer *acct = t % 2 ? &d.b : &d.a;
-        pacer_pair_sent(&d.pair, acct, acct, t);
-        duo_done(&d, acct, PACER_ACCEPTED, t, t);
-    }
+    duo_take_turns(&d);
     struct pacer_outcome o = {.result = PACER_REFUSED, .inflight_at_send = 1, .retry_after_s = 1};
-    pacer_pair_sent(&d.pair, &d.a, &d.a, 30);
+    pacer_pair_sent(&d.pair, &d.a, 30);
     o.sent_at = 30;
-    pacer_pair_done(&d.pair, &d.a, &d.a, &o, 30);   /* a's own */
+    pacer_pair_done(&d.pair, &d.a, &o, 30);   /* a's own */
     for (mono_ms t = 31; t <= 32; t++) {
-        pacer_pair_sent(&d.pair, &d.b, &d.b, t);
+        pacer_pair_sent(&d.pair, &d.b, t);
         o.sent_at = t;
-        pacer_pair_done(&d.pair, &d.b, &d.b, &o, t);  /* the token's */
+        pacer_pair_done(&d.pair, &d.b, &o, t);  /* the token's */
         assert_int_equal(d.b.mode, PACE_FREE);
     }
     assert_true(pacer_next(&d.b, 32) >= 1032);
@@ -494,7 +496,7 @@ static void test_token_slow_start(void **state)
     duo_init(&d);
     assert_int_equal(pacer_inflight_cap(&d.token, 0), PACER_TOKEN_START);
     for (int i = 0; i < PACER_TOKEN_START; i++)
-        pacer_pair_sent(&d.pair, i % 2 ? &d.b : &d.a, i % 2 ? &d.b : &d.a, 0);
+        pacer_pair_sent(&d.pair, i % 2 ? &d.b : &d.a, 0);
     assert_int_equal(pacer_next(&d.token, 0), PACER_NEVER);
     duo_done(&d, &d.a, PACER_ACCEPTED, 0, 10);
     assert_int_equal(pacer_inflight_cap(&d.token, 10), PACER_TOKEN_START + 1);

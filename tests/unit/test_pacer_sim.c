@@ -259,7 +259,7 @@ struct sim {
     unsigned rr;
     unsigned inflight;
     unsigned long requests, refused, done;
-    int trace;
+    uint64_t sends_until_us;   /* SIM_SENDS: print each send before this */
 };
 
 static void ev_push(struct sim *s, struct ev e)
@@ -340,7 +340,7 @@ static void send_one(struct sim *s, unsigned a, uint64_t now_us)
     const struct scenario *sc = s->sc;
     mono_ms now = now_us / 1000;
     unsigned row = q_pop(s, a);
-    pacer_pair_sent(&s->pair, &s->acct[a], &s->acct[a], now);
+    pacer_pair_sent(&s->pair, &s->acct[a], now);
     s->inflight++;
     s->requests++;
     s->attempts[row]++;
@@ -368,8 +368,9 @@ static void send_one(struct sim *s, unsigned a, uint64_t now_us)
         e.ra = -1;
         e.at_us = now_us + (uint64_t)(latency_s(sc) * 1e6);
     }
-    if (s->trace && getenv("SIM_SENDS") && now_us < (uint64_t)atof(getenv("SIM_SENDS")) * 1000000)
-        printf("    send %.3f acct %u %s rate=%.1f\n", t, a, e.accepted ? "ok" : "REFUSED", pacer_rate(&s->acct[a], now));
+    if (now_us < s->sends_until_us)
+        printf("    send %.3f acct %u %s rate=%.1f\n", t, a, e.accepted ? "ok" : "REFUSED",
+               pacer_rate(&s->acct[a], now));
     ev_push(s, e);
 }
 
@@ -394,7 +395,7 @@ static void on_response(struct sim *s, const struct ev *e)
         .inflight_at_send = e->inflight_at_send, .rate_at_send = e->rate_at_send,
         .retry_after_s = e->ra,
     };
-    pacer_pair_done(&s->pair, &s->acct[e->acct], &s->acct[e->acct], &o, now);
+    pacer_pair_done(&s->pair, &s->acct[e->acct], &o, now);
     if (e->accepted) {
         s->server_busy[e->acct]--;
         s->done++;
@@ -442,7 +443,9 @@ static void run(const struct scenario *sc, struct result *res)
     describe(d0, sizeof d0, sc);
     const char *trace = getenv("SIM_TRACE");
     int trace_on = trace && *trace && strstr(d0, trace) != NULL;
-    s.trace = trace_on;
+    const char *sends = getenv("SIM_SENDS");
+    if (trace_on && sends)
+        s.sends_until_us = (uint64_t)(atof(sends) * 1e6);
     while (s.done < sc->rows && now_us < limit_us) {
         while (s.nev && s.evs[0].at_us <= now_us) {
             struct ev e = ev_pop(&s);
