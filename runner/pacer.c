@@ -20,7 +20,6 @@
 #define LITTLE_HEADROOM 1.5
 #define LATENCY_PRIOR_MS 1000.0  /* before the first answer */
 #define CWND_START 4.0
-#define CWND_GROWTH 0.25
 #define CONC_PROBE 20      /* round trips of accepted answers before probing one more */
 #define CONC_MIN 3         /* refused with fewer in flight: never a concurrency cap */
 #define MEASURE_ACCEPTS 8  /* a rate is measured over a span that holds this many */
@@ -415,7 +414,7 @@ void pacer_done(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
             p->ramp_ok = o->rate_at_send;
         latency_sample(p, (double)(now >= o->sent_at ? now - o->sent_at : 0));
         if (p->mode == PACE_FREE) {
-            p->cwnd += p->learn & PACER_LEARN_INFLIGHT ? CWND_GROWTH : 1.0;
+            p->cwnd += 1.0;  /* one more per answer: doubling each round trip */
             if (p->cwnd > 1e6)
                 p->cwnd = 1e6;
         }

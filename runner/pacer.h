@@ -36,8 +36,8 @@
  *  - in flight: at most max_inflight (-c, --account-concurrency). Below that,
  *    enough for the rate at the observed latency (Little's law: rate x
  *    latency, with headroom), so a slow provider still gets its whole quota.
- *    While no rate is known at all, a slow start: 4 at first, a quarter more
- *    for each accepted answer, but no faster than doubling every 100 ms
+ *    While no rate is known at all, a slow start: 4 at first, one more for
+ *    each accepted answer, but no faster than doubling every 100 ms
  *    (answers within a millisecond would grow it without bound, and a spent
  *    window then refuses all of it at once). A refusal without Retry-After with more in
  *    flight than any accepted request had, at a latency at which requests in

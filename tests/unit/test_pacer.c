@@ -104,13 +104,14 @@ static void test_slow_start_before_any_refusal(void **state)
     assert_true(pacer_next(&p, 0) == PACER_NEVER);
     for (int i = 0; i < 4; i++)
         accept_at(&p, 0, 40);
-    /* Each accepted answer adds a quarter: a quarter more each round trip. */
+    /* Each accepted answer adds one (8 now), but 40 ms after the first send
+     * doubling every 100 ms allows 4 x 2^0.4. */
     assert_int_equal(pacer_inflight_cap(&p, 40), 5);
     for (int i = 0; i < 5; i++)
         pacer_sent(&p, 40);
     assert_true(pacer_next(&p, 40) == PACER_NEVER);
     /* But no faster than doubling every 100 ms, however quick the answers:
-     * 400 answers within 2 ms would make it 105. */
+     * 400 answers within 2 ms would make it 408. */
     for (int i = 0; i < 400; i++) {
         pacer_sent(&p, 41);
         accept_at(&p, 41, 42);
@@ -118,6 +119,7 @@ static void test_slow_start_before_any_refusal(void **state)
     assert_int_equal(pacer_inflight_cap(&p, 42), 5);
     assert_int_equal(pacer_inflight_cap(&p, 100), 8);  /* 4 x 2^(100 ms / 100 ms) */
     assert_int_equal(pacer_inflight_cap(&p, 300), 32);
+    assert_int_equal(pacer_inflight_cap(&p, 2000), 408);  /* the answers' own count */
     pacer_free(&p);
 }
 
