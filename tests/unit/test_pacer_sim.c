@@ -682,32 +682,78 @@ static void test_told_right_any_latency(void **state)
     report("told right", &w, 1.10, 0.005);
 }
 
-/* A server that caps requests in progress per account, refusing over it. */
+/* A rate limit without Retry-After behind a slow provider, told 10x too high
+ * or nothing: the first refusals come back before any answer does, so nothing
+ * yet says what the server took.
+ *
+ * The bounds here are what the controller does today, not the goal (1.3x):
+ * at 800 ms the worst runs take 1.5x to 1.7x. A refusal while more is in
+ * flight than any accepted request had is read as a cap on requests in flight
+ * (Okta's concurrency limit), and a rate limit refuses the same way while the
+ * slow start or the ramp is climbing; the in-flight cap then stays below what
+ * the rate needs at that latency, and is probed up by one only every 20 round
+ * trips. Telling the two apart at the first refusal is not solved. */
+static void test_rate_at_latency(void **state)
+{
+    (void)state;
+    static const double rates[] = {37, 120, 300};
+    static const double medians[] = {150, 800};
+    static const unsigned factors[] = {0, 10};
+    struct worst w = {0};
+    for (size_t k = 0; k < NKINDS; k++)
+        for (size_t r = 0; r < sizeof rates / sizeof *rates; r++)
+            for (size_t m = 0; m < sizeof medians / sizeof *medians; m++)
+                for (size_t f = 0; f < sizeof factors / sizeof *factors; f++) {
+                    struct scenario sc = {
+                        .name = factors[f] ? "at a latency, told 10x" : "at a latency, told nothing",
+                        .accounts = 1, .concurrency = 256,
+                        .lat_median_ms = medians[m], .lat_sigma = 0.47,
+                        .acct = {.kind = rate_kinds[k],
+                                 .n = rates[r] * (rate_kinds[k] == K_FIXED ? 10 : 1),
+                                 .win_s = rate_kinds[k] == K_FIXED ? 10 : 1,
+                                 .burst = floor(0.05 * rates[r]),
+                                 .retry_after = rate_kinds[k] == K_FIXED},
+                    };
+                    sc.rows = (unsigned)(rates[r] * (rate_kinds[k] == K_FIXED ? 25 : 12));
+                    if (factors[f]) {
+                        sc.told_n = (unsigned)(rates[r] * factors[f]);
+                        sc.told_dur_ms = 1000;
+                    }
+                    run_into(&sc, &w);
+                }
+    report("rate limit at a latency", &w, 1.8, 0.07);
+}
+
+/* A server that caps requests in progress per account, refusing over it, at
+ * the spread of the local server's latency (P99 3x the median), told nothing
+ * or a rate 3x or 10x what the cap allows. */
 static void test_concurrency_cap(void **state)
 {
     (void)state;
     static const unsigned caps[] = {3, 8, 20, 35};
     static const double medians[] = {100, 300, 800};
+    static const unsigned factors[] = {0, 3, 10};
+    const double sigma = 0.47;
     struct worst w = {0};
     for (size_t c = 0; c < sizeof caps / sizeof *caps; c++)
         for (size_t m = 0; m < sizeof medians / sizeof *medians; m++)
-            for (int told = 0; told < 2; told++) {
-                double mean = medians[m] * exp(0.3 * 0.3 / 2) / 1000.0;
+            for (size_t f = 0; f < sizeof factors / sizeof *factors; f++) {
+                double mean = medians[m] * exp(sigma * sigma / 2) / 1000.0;
                 unsigned rows = (unsigned)(caps[c] / mean * 15);
                 struct scenario sc = {
-                    .name = told ? "concurrency cap, rate told" : "concurrency cap",
+                    .name = factors[f] ? "concurrency cap, rate told" : "concurrency cap",
                     .accounts = 1, .rows = rows, .concurrency = 256,
-                    .lat_median_ms = medians[m], .lat_sigma = 0.3, .conc_cap = caps[c],
+                    .lat_median_ms = medians[m], .lat_sigma = sigma, .conc_cap = caps[c],
                 };
-                if (told) {
-                    sc.told_n = (unsigned)(caps[c] / mean * 3);
+                if (factors[f]) {
+                    sc.told_n = (unsigned)(caps[c] / mean * factors[f]);
                     sc.told_dur_ms = 1000;
                 }
                 run_into(&sc, &w);
             }
-    /* The worst share is the smallest run's: 5 refusals in 58 requests (a cap
+    /* The worst share is the smallest run's: 5 refusals in 55 requests (a cap
      * of 3 at 800 ms, refused before the first answer shows the latency). */
-    report("concurrency cap", &w, 1.45, 0.09);
+    report("concurrency cap", &w, 1.45, 0.10);
 }
 
 /* Several accounts under a token-wide limit, told nothing: the token's pacer
@@ -773,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_told_10x_too_high),
         cmocka_unit_test(test_told_nothing),
         cmocka_unit_test(test_told_right_any_latency),
+        cmocka_unit_test(test_rate_at_latency),
         cmocka_unit_test(test_concurrency_cap),
         cmocka_unit_test(test_token_limit_untold),
         cmocka_unit_test(test_many_accounts_untold),
