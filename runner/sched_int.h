@@ -18,6 +18,7 @@
 #include "pairset.h"
 #include "ratelimit.h"
 #include "pacer.h"
+#include "ticker.h"
 #include "request.h"
 #include "scheduler.h"
 #include "sha256.h"
@@ -77,7 +78,8 @@ struct sched {
     struct csvin *in;
     struct results *res;
     struct http *http;
-    uv_timer_t wake;
+    uv_timer_t wake;           /* the end of the run, once every row is recorded */
+    struct ticker tick;        /* the earliest moment anything could be sent */
     uv_timer_t sync;           /* fsync the results once a second */
     void (*on_finished)(void *);
     void *ctx;

@@ -1,10 +1,10 @@
 /* scheduler.c: see scheduler.h. Sending, completions, stopping and the life of
  * the scheduler itself. How fast each account may send is pacer.c's to say.
  *
- * One uv timer ("wake") is armed for the earliest moment anything could be sent:
- * a window freeing, an account pause ending, or a backoff expiring. Completions and
- * the timer both call dispatch(), which fills every free slot it can and re-arms
- * the timer; nothing ever polls.
+ * One ticker ("tick", ticker.h) is armed for the earliest moment anything could
+ * be sent: a window freeing, an account pause ending, or a backoff expiring.
+ * Completions and the ticker both call dispatch(), which fills every free slot it
+ * can and re-arms the ticker; nothing ever polls.
  *
  * The rest of the scheduler, sharing its state through sched_int.h:
  *   plan.c          the plan pass (sched_plan, sched_stats)
@@ -77,7 +77,7 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     }
 }
 
-static void wake_cb(uv_timer_t *timer) { dispatch(timer->data); }
+static void wake_cb(void *ctx) { dispatch(ctx); }
 
 /* The next account, round-robin, that may send now. Also lowers *wake to the
  * earliest time a waiting account could send. */
@@ -209,9 +209,9 @@ static void dispatch(struct sched *s)
     if (s->stop == STOP_NONE && s->delayed_n && s->delayed[0]->due < wake)
         wake = s->delayed[0]->due;
     if (wake != NEVER && s->stop == STOP_NONE)
-        uv_timer_start(&s->wake, wake_cb, wake > now ? wake - now : 0, 0);
+        ticker_arm(&s->tick, wake);
     else
-        uv_timer_stop(&s->wake);
+        ticker_stop(&s->tick);
     check_finished(s);
 }
 
@@ -442,6 +442,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         return NULL;
     }
     uv_timer_init(loop, &s->wake);
+    ticker_init(&s->tick, loop, wake_cb, s);
     uv_timer_init(loop, &s->sync);
     uv_timer_init(loop, &s->progress);
     s->wake.data = s;
@@ -492,6 +493,7 @@ void sched_close(struct sched *s)
     http_free(s->http);
     s->http = NULL;
     uv_close((uv_handle_t *)&s->wake, noop_close);
+    ticker_close(&s->tick);
     uv_close((uv_handle_t *)&s->sync, noop_close);
     uv_close((uv_handle_t *)&s->progress, noop_close);
 }
