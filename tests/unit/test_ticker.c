@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 #include <uv.h>
@@ -32,88 +33,87 @@ static void on_tick(void *ctx)
     }
 }
 
-static void closed_run(uv_loop_t *loop, struct ticker *t)
+struct fixture {
+    uv_loop_t loop;
+    struct ticker t;
+    struct seen s;
+};
+
+static int setup(void **state)
 {
-    ticker_close(t);
-    uv_run(loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(loop), 0);
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f || uv_loop_init(&f->loop) != 0)
+        return -1;
+    f->s.t = &f->t;
+    f->s.loop = &f->loop;
+    if (ticker_init(&f->t, &f->loop, on_tick, &f->s) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    ticker_close(&f->t);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&f->loop);
+    free(f);
+    return rc == 0 ? 0 : -1;
 }
 
 static void test_wakes_once_not_before_its_millisecond(void **state)
 {
-    (void)state;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    struct ticker t;
-    struct seen s = {.t = &t, .loop = &loop};
-    assert_int_equal(ticker_init(&t, &loop, on_tick, &s), 0);
-    mono_ms due = uv_now(&loop) + 30;
-    ticker_arm(&t, due);
-    uv_run(&loop, UV_RUN_DEFAULT);  /* returns once nothing is armed */
-    assert_int_equal(s.calls, 1);
+    struct fixture *f = *state;
+    mono_ms due = uv_now(&f->loop) + 30;
+    ticker_arm(&f->t, due);
+    uv_run(&f->loop, UV_RUN_DEFAULT);  /* returns once nothing is armed */
+    assert_int_equal(f->s.calls, 1);
     /* The loop's clock was brought up to date, and had reached the due ms,
      * as had the clock it is read from. */
-    assert_true(s.at_call >= due);
-    assert_true(s.hr_call >= (uint64_t)due * 1000000u);
-    closed_run(&loop, &t);
+    assert_true(f->s.at_call >= due);
+    assert_true(f->s.hr_call >= (uint64_t)due * 1000000u);
 }
 
 static void test_past_due_wakes_at_once(void **state)
 {
-    (void)state;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    struct ticker t;
-    struct seen s = {.t = &t, .loop = &loop};
-    assert_int_equal(ticker_init(&t, &loop, on_tick, &s), 0);
-    ticker_arm(&t, 0);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(s.calls, 1);
-    closed_run(&loop, &t);
+    struct fixture *f = *state;
+    ticker_arm(&f->t, 0);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(f->s.calls, 1);
 }
 
 static void test_arming_again_replaces_and_repeats(void **state)
 {
-    (void)state;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    struct ticker t;
-    struct seen s = {.t = &t, .loop = &loop};
-    assert_int_equal(ticker_init(&t, &loop, on_tick, &s), 0);
-    mono_ms now = uv_now(&loop);
-    ticker_arm(&t, now + 500);
-    ticker_arm(&t, now + 5);  /* replaces the first */
-    s.rearm_at = now + 20;    /* and the callback asks for one more */
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(s.calls, 2);
-    assert_true(s.at_call >= now + 20);
-    assert_true(s.at_call < now + 500);  /* the first arming never fired */
-    closed_run(&loop, &t);
+    struct fixture *f = *state;
+    mono_ms now = uv_now(&f->loop);
+    ticker_arm(&f->t, now + 500);
+    ticker_arm(&f->t, now + 5);  /* replaces the first */
+    f->s.rearm_at = now + 20;    /* and the callback asks for one more */
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(f->s.calls, 2);
+    assert_true(f->s.at_call >= now + 20);
+    assert_true(f->s.at_call < now + 500);  /* the first arming never fired */
 }
 
 static void test_stopped_never_wakes(void **state)
 {
-    (void)state;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    struct ticker t;
-    struct seen s = {.t = &t, .loop = &loop};
-    assert_int_equal(ticker_init(&t, &loop, on_tick, &s), 0);
-    ticker_arm(&t, uv_now(&loop) + 10);
-    ticker_stop(&t);
+    struct fixture *f = *state;
+    ticker_arm(&f->t, uv_now(&f->loop) + 10);
+    ticker_stop(&f->t);
     /* Nothing armed: the loop has nothing to wait for and returns. */
-    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(s.calls, 0);
-    closed_run(&loop, &t);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(f->s.calls, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wakes_once_not_before_its_millisecond),
-        cmocka_unit_test(test_past_due_wakes_at_once),
-        cmocka_unit_test(test_arming_again_replaces_and_repeats),
-        cmocka_unit_test(test_stopped_never_wakes),
+        cmocka_unit_test_setup_teardown(test_wakes_once_not_before_its_millisecond, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_past_due_wakes_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arming_again_replaces_and_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stopped_never_wakes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
