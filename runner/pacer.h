@@ -39,12 +39,12 @@
  *    While no rate is known at all, a slow start: 4 at first, one more for
  *    each accepted answer, but no faster than doubling every 100 ms
  *    (answers within a millisecond would grow it without bound, and a spent
- *    window then refuses all of it at once). A refusal without Retry-After with more in
- *    flight than any accepted request had, at a latency at which requests in
- *    flight bound the rate, is a concurrency cap (Okta's concurrent requests
- *    limit): the in-flight cap comes down to the count refused minus one, and
- *    the rate is left alone; it is probed up by one after a long run without
- *    such a refusal.
+ *    window then refuses all of it at once). A refusal without Retry-After
+ *    with more in flight than any accepted request had, at a latency at which
+ *    requests in flight bound the rate, is a concurrency cap (Okta's
+ *    concurrent requests limit): the in-flight cap comes down to the count
+ *    refused minus one, and the rate is left alone; it is probed up by one
+ *    after a long run without such a refusal.
  *
  * Waits: a refusal's Retry-After pauses the account when nothing was accepted
  * since the last cut (the window is spent); otherwise only the refused row

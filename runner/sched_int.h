@@ -78,7 +78,7 @@ struct sched {
     struct csvin *in;
     struct results *res;
     struct http *http;
-    uv_timer_t wake;           /* the end of the run, once every row is recorded */
+    uv_timer_t end_timer;      /* the end of the run, once every row is recorded */
     struct ticker tick;        /* the earliest moment anything could be sent */
     uv_timer_t sync;           /* fsync the results once a second */
     void (*on_finished)(void *);

@@ -139,7 +139,7 @@ static void check_finished(struct sched *s)
     liveprogress_stop(s);
     /* Not now: this may run inside http's hand-back loop, which goes on using
      * the transfers that on_finished frees. The next loop turn is safe. */
-    uv_timer_start(&s->wake, finished_cb, 0, 0);
+    uv_timer_start(&s->end_timer, finished_cb, 0, 0);
 }
 
 /* Finished rows' lines go to the kernel before new requests go out. */
@@ -441,11 +441,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         free(s);
         return NULL;
     }
-    uv_timer_init(loop, &s->wake);
+    uv_timer_init(loop, &s->end_timer);
     ticker_init(&s->tick, loop, wake_cb, s);
     uv_timer_init(loop, &s->sync);
     uv_timer_init(loop, &s->progress);
-    s->wake.data = s;
+    s->end_timer.data = s;
     s->sync.data = s;
     s->progress.data = s;
     return s;
@@ -492,7 +492,7 @@ void sched_close(struct sched *s)
 {
     http_free(s->http);
     s->http = NULL;
-    uv_close((uv_handle_t *)&s->wake, noop_close);
+    uv_close((uv_handle_t *)&s->end_timer, noop_close);
     ticker_close(&s->tick);
     uv_close((uv_handle_t *)&s->sync, noop_close);
     uv_close((uv_handle_t *)&s->progress, noop_close);

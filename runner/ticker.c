@@ -22,6 +22,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (n < 0)
         return;  /* armed again, for later, since it became readable */
     uv_poll_stop(&t->poll);  /* cb arms it again if it wants another */
+    t->armed_at = TICKER_OFF;
     uv_update_time(h->loop);
     t->cb(t->ctx);
 }
@@ -29,7 +30,14 @@ static void on_poll(uv_poll_t *h, int status, int events)
 static void on_timer(uv_timer_t *h)
 {
     struct ticker *t = h->data;
+    t->armed_at = TICKER_OFF;
     t->cb(t->ctx);
+}
+
+static void arm_timer(struct ticker *t, mono_ms at)
+{
+    mono_ms now = uv_now(t->timer.loop);
+    uv_timer_start(&t->timer, on_timer, at > now ? at - now : 0, 0);
 }
 
 int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *ctx)
@@ -37,6 +45,7 @@ int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *
     memset(t, 0, sizeof *t);
     t->cb = cb;
     t->ctx = ctx;
+    t->armed_at = TICKER_OFF;
     int rc = uv_timer_init(loop, &t->timer);
     if (rc != 0)
         return rc;
@@ -52,9 +61,11 @@ int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *
 
 void ticker_arm(struct ticker *t, mono_ms at)
 {
+    if (at == t->armed_at)
+        return;
+    t->armed_at = at;
     if (t->fd < 0) {
-        mono_ms now = uv_now(t->timer.loop);
-        uv_timer_start(&t->timer, on_timer, at > now ? at - now : 0, 0);
+        arm_timer(t, at);
         return;
     }
     /* Absolute, on CLOCK_MONOTONIC, which uv_now() reads in whole ms: half
@@ -66,9 +77,7 @@ void ticker_arm(struct ticker *t, mono_ms at)
     its.it_value.tv_sec = (time_t)(at / 1000);
     its.it_value.tv_nsec = (long)(at % 1000) * 1000000L + TICKER_PHASE_NS;
     if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
-        /* Not expected; the uv timer still wakes within a millisecond. */
-        mono_ms now = uv_now(t->timer.loop);
-        uv_timer_start(&t->timer, on_timer, at > now ? at - now : 0, 0);
+        arm_timer(t, at);  /* not expected; it still wakes within a millisecond */
         return;
     }
     uv_poll_start(&t->poll, UV_READABLE, on_poll);
@@ -76,6 +85,9 @@ void ticker_arm(struct ticker *t, mono_ms at)
 
 void ticker_stop(struct ticker *t)
 {
+    if (t->armed_at == TICKER_OFF)
+        return;
+    t->armed_at = TICKER_OFF;
     uv_timer_stop(&t->timer);
     if (t->fd < 0)
         return;

@@ -18,10 +18,13 @@
 
 #include "clock.h"
 
+#define TICKER_OFF UINT64_MAX
+
 struct ticker {
     uv_poll_t poll;
     uv_timer_t timer;        /* without a timerfd */
     int fd;                  /* the timerfd; -1: none */
+    mono_ms armed_at;        /* TICKER_OFF when not armed */
     void (*cb)(void *ctx);
     void *ctx;
 };
@@ -30,7 +33,9 @@ struct ticker {
 int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *ctx);
 /* Calls cb once, at the loop's time `at` (uv_now's clock) or at once if that
  * has passed, with the loop's clock brought up to date first. Replaces any
- * earlier arming. */
+ * earlier arming; arming again for the same time, or stopping a ticker that is
+ * not armed, costs no system call (the scheduler does both after every
+ * answer). */
 void ticker_arm(struct ticker *t, mono_ms at);
 void ticker_stop(struct ticker *t);
 /* Closes the handles; the fd is closed once libuv is done with it. */

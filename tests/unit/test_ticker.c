@@ -96,6 +96,21 @@ static void test_arming_again_replaces_and_repeats(void **state)
     assert_true(f->s.at_call < now + 500);  /* the first arming never fired */
 }
 
+static void test_same_time_twice_wakes_once(void **state)
+{
+    struct fixture *f = *state;
+    mono_ms due = uv_now(&f->loop) + 5;
+    ticker_arm(&f->t, due);
+    ticker_arm(&f->t, due);  /* as dispatch() does after every answer */
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(f->s.calls, 1);
+    assert_true(f->s.at_call >= due);
+    ticker_stop(&f->t);      /* not armed any more: nothing to stop */
+    ticker_arm(&f->t, due);  /* the same time, after it fired: fires again, at once */
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(f->s.calls, 2);
+}
+
 static void test_stopped_never_wakes(void **state)
 {
     struct fixture *f = *state;
@@ -113,6 +128,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_past_due_wakes_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arming_again_replaces_and_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_time_twice_wakes_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped_never_wakes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
