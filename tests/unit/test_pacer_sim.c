@@ -606,6 +606,24 @@ static void report(const char *family, const struct worst *w, double max_ratio, 
 static const enum kind rate_kinds[] = {K_FIXED, K_SLIDING_LOG, K_LEAKY, K_BUCKET, K_HAPROXY};
 #define NKINDS (sizeof rate_kinds / sizeof rate_kinds[0])
 
+/* One account's limit of kind at rate per second, with a burst of that share
+ * of it. Fixed windows as Truto's: 10 s long, saying when in Retry-After (a
+ * whole number of seconds); the others, like nginx and HAProxy, say nothing. */
+static struct model account_limit(enum kind kind, double rate, double burst_share)
+{
+    return (struct model){.kind = kind, .n = rate * (kind == K_FIXED ? 10 : 1),
+                          .win_s = kind == K_FIXED ? 10 : 1,
+                          .burst = floor(burst_share * rate),
+                          .retry_after = kind == K_FIXED};
+}
+
+/* Long enough that the start does not decide it all: 12 s of work at rate
+ * (25 s for a 10 s window). */
+static unsigned rows_for(enum kind kind, double rate)
+{
+    return (unsigned)(rate * (kind == K_FIXED ? 25 : 12));
+}
+
 /* Telling grouprm the limit 10x too high, or nothing: it must find it.
  *
  * A token bucket with no burst at all (nginx limit_req without burst=) refuses
@@ -626,19 +644,9 @@ static void family_untold(unsigned factor, const char *family)
                     continue;
                 struct scenario sc = {
                     .name = family, .accounts = 1, .concurrency = 256,
-                    /* Fixed windows as Truto's: 10 s long, a whole number of
-                     * seconds in Retry-After. */
-                    .acct = {.kind = rate_kinds[k],
-                             .n = rates[r] * (rate_kinds[k] == K_FIXED ? 10 : 1),
-                             .win_s = rate_kinds[k] == K_FIXED ? 10 : 1,
-                             .burst = floor(bursts[b] * rates[r]),
-                             /* Truto's own windows say when; the others, like
-                              * nginx and HAProxy, say nothing. */
-                             .retry_after = rate_kinds[k] == K_FIXED},
+                    .acct = account_limit(rate_kinds[k], rates[r], bursts[b]),
+                    .rows = rows_for(rate_kinds[k], rates[r]),
                 };
-                /* Long enough that the start does not decide it all: 12 s of
-                 * work (25 s for a 10 s window). */
-                sc.rows = (unsigned)(rates[r] * (rate_kinds[k] == K_FIXED ? 25 : 12));
                 if (factor) {
                     sc.told_n = (unsigned)(rates[r] * factor);
                     sc.told_dur_ms = 1000;
@@ -708,13 +716,9 @@ static void test_rate_at_latency(void **state)
                         .name = factors[f] ? "at a latency, told 10x" : "at a latency, told nothing",
                         .accounts = 1, .concurrency = 256,
                         .lat_median_ms = medians[m], .lat_sigma = 0.47,
-                        .acct = {.kind = rate_kinds[k],
-                                 .n = rates[r] * (rate_kinds[k] == K_FIXED ? 10 : 1),
-                                 .win_s = rate_kinds[k] == K_FIXED ? 10 : 1,
-                                 .burst = floor(0.05 * rates[r]),
-                                 .retry_after = rate_kinds[k] == K_FIXED},
+                        .acct = account_limit(rate_kinds[k], rates[r], 0.05),
+                        .rows = rows_for(rate_kinds[k], rates[r]),
                     };
-                    sc.rows = (unsigned)(rates[r] * (rate_kinds[k] == K_FIXED ? 25 : 12));
                     if (factors[f]) {
                         sc.told_n = (unsigned)(rates[r] * factors[f]);
                         sc.told_dur_ms = 1000;
