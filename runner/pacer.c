@@ -191,6 +191,8 @@ unsigned pacer_inflight_cap(const struct pacer *p, mono_ms now)
          * reached within a few round trips. */
         cap = fmin2(cap, slow_start(p, now));
     }
+    if (p->first_hold && p->accepts == 0)
+        cap = fmin2(cap, p->first_hold);
     return cap < 1 ? 1u : (unsigned)cap;
 }
 
@@ -350,6 +352,15 @@ static void refused(struct pacer *p, const struct pacer_outcome *o, mono_ms now)
     }
     if (p->cuts && o->sent_at <= p->epoch)
         return;  /* in flight at the last cut: part of the same overshoot */
+    if (p->accepts == 0 && !p->first_hold && p->ceiling_rate > 0 &&
+        (p->learn & PACER_LEARN_INFLIGHT))
+        /* Refused before any answer came back, with a ceiling that let the
+         * first sends go at its pace (told nothing, the slow start holds
+         * them): the server took what is in flight, and nothing says yet at
+         * what latency. A cap on requests in flight refuses so too, and
+         * would refuse all that is sent until the first answers come: hold
+         * what is in flight until then. */
+        p->first_hold = p->inflight ? p->inflight : 1;
     p->refused_since_cut++;
     if (conc_refusal(p, o)) {
         p->conc_cap = o->inflight_at_send - 1;

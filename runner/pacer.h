@@ -44,7 +44,12 @@
  *    requests in flight bound the rate, is a concurrency cap (Okta's
  *    concurrent requests limit): the in-flight cap comes down to the count
  *    refused minus one, and the rate is left alone; it is probed up by one
- *    after a long run without such a refusal.
+ *    after a long run without such a refusal. Below a ceiling the first
+ *    sends go at its pace, with no slow start: refused before any answer
+ *    came back, no more are kept in flight than then until the first
+ *    accepted answer (a cap on requests in flight refuses all that is sent
+ *    before then, and the latency that tells a cap from a rate is not known
+ *    yet).
  *
  * Waits: a refusal's Retry-After pauses the account when nothing was accepted
  * since the last cut (the window is spent); otherwise only the refused row
@@ -122,6 +127,8 @@ struct pacer {
 
     unsigned inflight;
     double cwnd, cwnd0;      /* slow start while no rate is known, and its start */
+    unsigned first_hold;     /* refused before any answer: at most this many in flight
+                              * until the first accepted one; 0 = none */
     double srtt, rttvar;     /* latency, smoothed (ms); srtt 0 = no sample yet */
     unsigned conc_cap;       /* learned from concurrency refusals; 0 = none */
     unsigned ok_inflight;    /* most in flight at an accepted request's send */

@@ -328,6 +328,41 @@ static void test_first_refusal_before_any_answer(void **state)
     pacer_free(&p);
 }
 
+/* Told a ceiling, refused before any answer came back, behind a slow
+ * provider: what is in flight stays the most in flight until an answer comes
+ * (a cap on requests in flight would refuse all that is sent before then),
+ * and then the rate and Little's law decide again. Told no ceiling, the slow
+ * start already holds the first sends, and nothing is added. */
+static void test_refused_before_any_answer_holds_inflight(void **state)
+{
+    (void)state;
+    struct pacer p;
+    init(&p, 2000, 1000, 0, 1);  /* 2000/s: told 10x the 200/s a cap of 20 at 100 ms allows */
+    for (mono_ms t = 0; t < 20; t++) {
+        assert_int_equal(pacer_next(&p, t), t);
+        pacer_sent(&p, t);
+        pacer_sent(&p, t);
+    }
+    refuse_at(&p, 19, 40, -1, 20);  /* the 40th: 39 in flight */
+    assert_int_equal(p.inflight, 39);
+    assert_int_equal(pacer_inflight_cap(&p, 21), 39);
+    assert_int_equal(pacer_next(&p, 50), PACER_NEVER);
+    accept_at(&p, 0, 100);  /* the first answer: the latency is known */
+    /* Little's law for the ramp's rate at 100 ms asks for fewer. */
+    double little = ceil(pacer_bound(&p, 101) * (p.srtt + 2 * p.rttvar) / 1000.0 * 1.5) + 2;
+    assert_true(little < 39);
+    assert_int_equal(pacer_inflight_cap(&p, 101), (unsigned)little);
+
+    struct pacer f;  /* told nothing */
+    init(&f, 0, 0, 0, 1);
+    for (int i = 0; i < 4; i++)
+        pacer_sent(&f, 0);
+    refuse_at(&f, 0, 4, -1, 1);
+    assert_int_equal(f.first_hold, 0);
+    pacer_free(&p);
+    pacer_free(&f);
+}
+
 /* Just after the ramp starts the server may still be full of the overshoot:
  * a refusal of a send in its first 100 ms does not cut again; a later one does. */
 static void test_ramp_holds_its_first_step(void **state)
@@ -521,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_cubic_recovery),
         cmocka_unit_test(test_retry_after_on_refusal_pauses),
         cmocka_unit_test(test_refusal_over_accepted_inflight_lowers_concurrency),
+        cmocka_unit_test(test_refused_before_any_answer_holds_inflight),
         cmocka_unit_test(test_inflight_follows_latency),
         cmocka_unit_test(test_stated_limit),
         cmocka_unit_test(test_reset_hint),

@@ -695,12 +695,17 @@ static void test_told_right_any_latency(void **state)
  * yet says what the server took.
  *
  * The bounds here are what the controller does today, not the goal (1.3x):
- * at 800 ms the worst runs take 1.5x to 1.7x. A refusal while more is in
+ * at 800 ms the worst runs take 1.5x to 2.1x. A refusal while more is in
  * flight than any accepted request had is read as a cap on requests in flight
  * (Okta's concurrency limit), and a rate limit refuses the same way while the
  * slow start or the ramp is climbing; the in-flight cap then stays below what
  * the rate needs at that latency, and is probed up by one only every 20 round
- * trips. Telling the two apart at the first refusal is not solved. */
+ * trips. Telling the two apart at the first refusal is not solved. Told 10x,
+ * a refusal before any answer holds what is in flight until the first answer
+ * comes, which a cap on requests in flight needs (test_concurrency_cap, told
+ * 3x or 10x: worst 1.21x before, 1.06x with it); against a bucket of 37/s
+ * with a burst of 1 at 800 ms, that hold of 2 in flight for a round trip
+ * takes the run from 1.2x to 1.7x (leaky) and 2.1x (GCRA). */
 static void test_rate_at_latency(void **state)
 {
     (void)state;
@@ -725,7 +730,7 @@ static void test_rate_at_latency(void **state)
                     }
                     run_into(&sc, &w);
                 }
-    report("rate limit at a latency", &w, 1.8, 0.07);
+    report("rate limit at a latency", &w, 2.2, 0.07);
 }
 
 /* A server that caps requests in progress per account, refusing over it, at
