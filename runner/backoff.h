@@ -8,6 +8,9 @@
 #define GROUPRM_BACKOFF_H
 #include <stdint.h>
 
+#define BACKOFF_BASE_MS 500    /* a run's and a plan's retries */
+#define BACKOFF_CAP_MS 30000
+
 uint64_t backoff_delay_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms,
                           uint64_t floor_ms, double u);
 

@@ -28,14 +28,13 @@
 #include "headers.h"
 #include "http.h"
 #include "log.h"
+#include "answer.h"
 #include "request.h"
 #include "sched_int.h"
 
 #include <cjson/cJSON.h>
 
 #define NEVER UINT64_MAX
-#define BACKOFF_BASE_MS 500
-#define BACKOFF_CAP_MS 30000
 
 static double next_uniform(struct sched *s)
 {
@@ -234,53 +233,6 @@ static void stop_account(struct sched *s, struct account *a, const char *reason,
 
 /* ---- completions ------------------------------------------------------- */
 
-static void describe(char *buf, size_t len, const struct transfer *t,
-                     const struct body_facts *f)
-{
-    if (t->curl_code)
-        snprintf(buf, len, "%s", t->curl_error[0] ? t->curl_error
-                                                  : curl_easy_strerror(t->curl_code));
-    else if (f->message[0])
-        snprintf(buf, len, "HTTP %ld: %s", t->http_status, f->message);
-    else if (t->http_status >= 300)
-        snprintf(buf, len, "HTTP %ld", t->http_status);
-    else
-        buf[0] = '\0';
-}
-
-/* Tells the account's and the token's pacers what came back, and returns the
- * wait in seconds the server asked this row to keep before its next attempt
- * (0 for none). A refusal (429, or a bare 503 from a proxy) with Retry-After,
- * or with "0 remaining, resets in S", pauses the account. On any other answer a
- * Retry-After is no reason to wait, as urllib3 also holds: only a stated limit,
- * or "0 remaining" that our own pacing does not already explain, is used. */
-static double pace_outcome(struct sched *s, const struct job *j, const struct transfer *t,
-                           const struct verdict *v, mono_ms now)
-{
-    struct account *a = j->acct;
-    const struct rl_hints *h = &t->hints;
-    int refused = t->http_status == 429 || (t->http_status == 503 && v->action == ACT_RETRY);
-    double wait_s = hints_wait_s(h);
-    struct pacer_outcome o = {
-        .result = t->http_status == 0 ? PACER_FAILED : refused ? PACER_REFUSED : PACER_ACCEPTED,
-        .sent_at = j->sent_at, .inflight_at_send = j->inflight_at_send,
-        .rate_at_send = j->rate_at_send,
-        .retry_after_s = refused && wait_s > 0 ? wait_s : -1,
-    };
-    if (o.result == PACER_ACCEPTED && h->has_limit) {
-        /* The server's stated limit, over its window, or else over ours. */
-        double w = h->has_window && h->window_s > 0 ? h->window_s
-                                                    : (double)s->cfg->account_rate.dur_ms / 1000.0;
-        pacer_stated(&a->pace, (double)h->limit, w, now);
-    }
-    if (o.result == PACER_ACCEPTED && h->has_remaining && h->remaining == 0 && h->has_reset)
-        pacer_reset_hint(&a->pace, h->reset_s, now);
-    pacer_pair_done(&s->pair, &a->pace, &o, now);
-    if (v->action != ACT_RETRY || (!refused && !h->has_retry_after))
-        return 0;  /* a reset after a 5xx says nothing of this row */
-    return wait_s > 0 ? wait_s : 0;
-}
-
 static void on_done(struct transfer *t, void *ctx)
 {
     struct sched *s = ctx;
@@ -302,7 +254,7 @@ static void on_done(struct transfer *t, void *ctx)
             v.status = ST_FAILED;
     }
     char error[400];
-    describe(error, sizeof error, t, &facts);
+    answer_describe(error, sizeof error, t, &facts);
     log_debug("line %lu: POST %s (Authorization: Bearer [redacted]) %s -> %ld%s%s in %lu ms, "
               "attempt %u",
               j->line, t->url.p, t->body.p, t->http_status, error[0] ? " " : "", error,
@@ -310,7 +262,9 @@ static void on_done(struct transfer *t, void *ctx)
 
     if (t->http_status == 429)
         s->counts.http429++;
-    double wait_s = pace_outcome(s, j, t, &v, now);
+    struct answer_sent sent = {j->sent_at, j->inflight_at_send, j->rate_at_send};
+    double wait_s = answer_pace(&s->pair, &a->pace, t, &v, &sent,
+                                s->cfg->account_rate.dur_ms, now);
     j->last_http = t->http_status;
     j->last_reason = v.reason;
 
