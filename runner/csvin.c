@@ -61,6 +61,7 @@ struct csvin {
     int *colmap;           /* column index -> enum slot */
     size_t ncols, colcap;
     int have[SLOT__COUNT]; /* the header names this slot */
+    int need;              /* CSVIN_NEED_*: the id columns required */
 
     size_t field_idx;      /* index of the next field in the current row */
     int row_ready;         /* a complete row is waiting */
@@ -374,6 +375,13 @@ static const char *check_remote_data(const char *s, size_t len)
 struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account,
                          char *err, size_t errlen)
 {
+    return csvin_open_need(fp, name, default_account, CSVIN_NEED_GROUP | CSVIN_NEED_USER, err,
+                           errlen);
+}
+
+struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_account,
+                              int need, char *err, size_t errlen)
+{
     struct csvin *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "%s: out of memory", name);
@@ -382,6 +390,7 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
     c->fp = fp;
     c->fd = -1;
     c->line = 1;
+    c->need = need;
     c->chunk_cap = CHUNK_MAIN;
     c->chunk = malloc(c->chunk_cap);
     c->name = strdup(name);
@@ -409,7 +418,9 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
     char missing[160] = "";
     int nmissing = 0;
     for (int i = SLOT_GROUP; i <= SLOT_ACCOUNT; i++) {
-        if (c->have[i] || (i == SLOT_ACCOUNT && c->default_account))
+        if (c->have[i] || (i == SLOT_ACCOUNT && (c->default_account || (need & CSVIN_NO_ACCOUNT))) ||
+            (i == SLOT_GROUP && !(need & CSVIN_NEED_GROUP)) ||
+            (i == SLOT_USER && !(need & CSVIN_NEED_USER)))
             continue;
         size_t used = strlen(missing);
         snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "",
@@ -461,12 +472,13 @@ int csvin_next(struct csvin *c, struct csvin_row *row)
     row->remote_data = rd->seen && rd->len ? rd->p : NULL;
     row->status = c->f[SLOT_STATUS].seen ? c->f[SLOT_STATUS].p : NULL;
 
-    row->invalid = csvin_check_id(row->group_id, row->group_len, "group_id", c->reason,
-                                  sizeof c->reason);
-    if (!row->invalid)
+    if (c->need & CSVIN_NEED_GROUP)
+        row->invalid = csvin_check_id(row->group_id, row->group_len, "group_id", c->reason,
+                                      sizeof c->reason);
+    if (!row->invalid && (c->need & CSVIN_NEED_USER))
         row->invalid = csvin_check_id(row->user_id, row->user_len, "user_id", c->reason,
                                       sizeof c->reason);
-    if (!row->invalid)
+    if (!row->invalid && !(c->need & CSVIN_NO_ACCOUNT))
         row->invalid = csvin_check_id(row->account, row->account_len,
                                       "integrated_account_id", c->reason, sizeof c->reason);
     if (!row->invalid && row->remote_data)
@@ -488,6 +500,7 @@ struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
     c->header_done = 1;
     c->sep = tmpl->sep;
     memcpy(c->have, tmpl->have, sizeof c->have);
+    c->need = tmpl->need;
     c->ncols = c->colcap = tmpl->ncols;
     c->chunk_cap = CHUNK_CURSOR;
     c->chunk = malloc(c->chunk_cap);

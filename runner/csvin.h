@@ -42,6 +42,16 @@ struct csvin;
 struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account,
                          char *err, size_t errlen);
 
+/* The same for a list that needs only some of the id columns (a list of users
+ * or of groups): need is CSVIN_NEED_GROUP, CSVIN_NEED_USER or both, and
+ * CSVIN_NO_ACCOUNT for a list of ids whatever their account. A column
+ * not needed is neither required nor checked; it is read if present. */
+#define CSVIN_NEED_GROUP 1
+#define CSVIN_NEED_USER 2
+#define CSVIN_NO_ACCOUNT 4   /* the account column is neither required nor checked */
+struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_account,
+                              int need, char *err, size_t errlen);
+
 /* 1: *row filled; 0: end of input; -1: the file is malformed or unreadable, see
  * csvin_error(). After 0 or -1, further calls return the same. */
 int csvin_next(struct csvin *c, struct csvin_row *row);

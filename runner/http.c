@@ -34,6 +34,7 @@
 #include "log.h"
 
 #define RESP_CAP (64 * 1024)   /* error bodies beyond this are not needed */
+#define READ_CAP (16 * 1024 * 1024)  /* a read's page; one larger is cut off, and so not JSON */
 #define IDEM_PREFIX "Idempotency-Key: "
 
 /* One per socket libcurl watches. An established connection's context lives as
@@ -98,6 +99,7 @@ struct http {
     void *ctx;
     void (*on_abort)(struct transfer *t, void *ctx);
     void *abort_ctx;
+    int get;                   /* reads: see http_opts */
     /* Shared with the lanes, under mu. */
     uv_mutex_t mu;
     struct tlist outbox;       /* finished, for on_done */
@@ -382,8 +384,9 @@ static size_t on_body(char *b, size_t size, size_t n, void *ud)
     size_t len = size * n;
     long code = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 300 && t->resp.len < RESP_CAP) {
-        size_t take = len < RESP_CAP - t->resp.len ? len : RESP_CAP - t->resp.len;
+    size_t cap = t->lane->http->get ? READ_CAP : RESP_CAP;
+    if ((code >= 300 || t->lane->http->get) && t->resp.len < cap) {
+        size_t take = len < cap - t->resp.len ? len : cap - t->resp.len;
         if (buf_append(&t->resp, b, take) != 0)
             return 0;
     }
@@ -504,17 +507,21 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
      * bodies, and every extra header is compared on every request. */
     /* User-Agent is one of these fixed lines, not CURLOPT_USERAGENT, which
      * libcurl re-formats with its own (slow) printf on every request. */
-    const char *fixed[] = {auth, ua, "Content-Type: application/json",
-                           "Accept: application/json", zero_key};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    const char *fixed[] = {auth, ua, "Accept: application/json", "Content-Type: application/json",
+                           zero_key};
+    /* A read carries neither a body nor a key. */
+    size_t nfixed = h->get ? 3 : sizeof fixed / sizeof fixed[0];
+    for (size_t i = 0; i < nfixed; i++) {
         struct curl_slist *l = curl_slist_append(t->headers, fixed[i]);
         if (!l)
             return -1;
         t->headers = l;
     }
     /* The key's line is the last; its text is rewritten in place per request. */
-    for (t->idem_node = t->headers; t->idem_node->next;)
+    for (t->idem_node = t->headers; !h->get && t->idem_node->next;)
         t->idem_node = t->idem_node->next;
+    if (h->get)
+        t->idem_node = NULL;
 
     long timeout_ms = (long)(o->timeout_s * 1000.0);
     CURL *e = t->easy;
@@ -522,7 +529,7 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
     int bad = 0;
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, h->get ? CURLOPT_HTTPGET : CURLOPT_POST, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L) != CURLE_OK;
@@ -651,6 +658,7 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
     h->on_done = o->on_done;
     h->on_batch = o->on_batch;
     h->ctx = o->ctx;
+    h->get = o->get;
     h->n = o->pool;
     h->nlanes = o->lanes < 1 ? 1 : o->lanes > o->pool ? o->pool : o->lanes;
     h->pool = calloc(o->pool, sizeof *h->pool);
@@ -728,7 +736,8 @@ int http_start(struct http *h, struct transfer *t)
     t->aborted = 0;
     buf_reset(&t->resp);
     hints_init(&t->hints);
-    memcpy(t->idem_node->data + sizeof IDEM_PREFIX - 1, t->idem_key, IDEMPOTENCY_KEY_LEN);
+    if (t->idem_node)
+        memcpy(t->idem_node->data + sizeof IDEM_PREFIX - 1, t->idem_key, IDEMPOTENCY_KEY_LEN);
     /* Handing libcurl a parsed URL (CURLOPT_CURLU) spares it re-building the
      * whole URL string through its printf on every transfer. And as only the
      * query changes between rows (the account), the handle keeps the rest and
@@ -750,8 +759,9 @@ int http_start(struct http *h, struct transfer *t)
         return -1;
     }
     if (curl_easy_setopt(t->easy, CURLOPT_CURLU, t->url_handle) != CURLE_OK ||
-        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)t->body.len) != CURLE_OK ||
-        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.p) != CURLE_OK)
+        (!h->get &&
+         (curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)t->body.len) != CURLE_OK ||
+          curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.p) != CURLE_OK)))
         return -1;
     t->started_ns = uv_hrtime();
     t->busy = 1;

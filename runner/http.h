@@ -42,7 +42,7 @@ struct transfer {
     char curl_error[CURL_ERROR_SIZE];
     unsigned long latency_ms;
     struct rl_hints hints;
-    struct buf resp;          /* body, kept only for status >= 300, capped */
+    struct buf resp;          /* body, kept only for status >= 300 (any, for reads), capped */
 
     int aborted;              /* stopped by http_abort_all: outcome unknown */
 
@@ -69,6 +69,9 @@ struct http_opts {
     const char *cacert;       /* CA bundle instead of the system's, or NULL */
     const char *proxy, *noproxy;  /* from proxy_from_env: "" for none */
     const char *const *resolve;   /* CURLOPT_RESOLVE entries */
+    int get;                  /* reads: every transfer is a GET with no body and no
+                               * Idempotency-Key, and resp keeps every answer's body,
+                               * 2xx included, up to 16 MiB */
     size_t nresolve;
     void (*on_done)(struct transfer *t, void *ctx);
     /* After a batch of on_done calls (every transfer libcurl had finished by

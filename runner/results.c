@@ -153,7 +153,7 @@ static int needs_quotes(const char *s, size_t n)
 
 /* Lines are built in r->line by hand (no stdio formatting: this runs once per
  * row), then handed to the FILE in one fwrite. */
-static int put_field(struct buf *b, const char *s, size_t n, int first)
+int csv_put_field(struct buf *b, const char *s, size_t n, int first)
 {
     if (!first && buf_append(b, ",", 1) != 0)
         return -1;
@@ -169,7 +169,7 @@ static int put_field(struct buf *b, const char *s, size_t n, int first)
 
 static int put_str(struct buf *b, const char *s)
 {
-    return put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
+    return csv_put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
 }
 
 static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
@@ -236,9 +236,9 @@ int results_write(struct results *r, const struct row_result *row)
     struct buf *b = &r->line;
     buf_reset(b);
     if (put_num(b, row->line, 0, 1) ||
-        put_field(b, row->group_id, row->group_len, 0) ||
-        put_field(b, row->user_id, row->user_len, 0) ||
-        put_field(b, row->account, row->account_len, 0) ||
+        csv_put_field(b, row->group_id, row->group_len, 0) ||
+        csv_put_field(b, row->user_id, row->user_len, 0) ||
+        csv_put_field(b, row->account, row->account_len, 0) ||
         put_str(b, status_name(row->status)) ||
         put_num(b, (unsigned long)row->http_status, 1, 0) ||
         put_num(b, row->attempts, 0, 0) ||
@@ -253,9 +253,9 @@ int results_write(struct results *r, const struct row_result *row)
     if (!results_is_retryable(row->status))
         return 0;
     buf_reset(b);
-    if (put_field(b, row->group_id, row->group_len, 1) ||
-        put_field(b, row->user_id, row->user_len, 0) ||
-        put_field(b, row->account, row->account_len, 0) ||
+    if (csv_put_field(b, row->group_id, row->group_len, 1) ||
+        csv_put_field(b, row->user_id, row->user_len, 0) ||
+        csv_put_field(b, row->account, row->account_len, 0) ||
         put_str(b, row->reason ? row->reason : status_name(row->status)) ||
         put_num(b, (unsigned long)row->http_status, 1, 0) || put_num(b, row->attempts, 0, 0) ||
         put_str(b, row->error) || buf_append(b, "\n", 1)) {

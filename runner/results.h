@@ -75,6 +75,11 @@ int state_read(const char *results_path, struct input_id *id, char *err, size_t 
  * renamed over it. 0, or -1 with err set. */
 int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
+/* Appends one CSV field (after a comma unless first), quoted when a reader
+ * would otherwise change it. 0, or -1 on ENOMEM. */
+struct buf;
+int csv_put_field(struct buf *b, const char *s, size_t n, int first);
+
 /* RFC 3339 UTC with milliseconds: 2026-11-28T13:02:11.123Z. buf >= 32 bytes. */
 void format_rfc3339(double epoch, char *buf, size_t len);
 /* mkdir -p of path's parent folder. 0 or -1 (errno set). */
