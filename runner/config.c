@@ -15,6 +15,7 @@ const char *config_usage(void)
 {
     return "usage: grouprm [options] INPUT   (a CSV with group_id, user_id and\n"
            "       grouprm --undo RESULTS     integrated_account_id or -a; - is stdin)\n"
+           "       grouprm plan ... | grouprm check [INPUT]  (see grouprm plan --help)\n"
            "Remove users from groups in bulk through Truto's Unified User Directory API.\n"
            "Files\n"
            "  -a, --account ID         integrated_account_id for rows that have none\n"
@@ -51,6 +52,31 @@ const char *config_usage(void)
            "Exit: 0 all removed or not_found | 1 some failed or invalid (see the retry log)\n"
            "      2 usage, input or write error | 3 token refused or too many failures\n"
            "      75 results file in use by another grouprm | 130 interrupted\n";
+}
+
+const char *config_usage_plan(void)
+{
+    return "usage: grouprm plan --groups-of USERS.csv [options]\n"
+           "       grouprm plan --members-of GROUPS.csv [options]\n"
+           "       grouprm check [INPUT] [-a ID]   (or grouprm --check ...)\n"
+           "plan reads the directory and writes a pairs CSV to review and then run as\n"
+           "INPUT; it sends no write. check makes one cheap read per account of INPUT (or\n"
+           "-a), proving the token, base URL, TLS, proxy and each account.\n"
+           "Plan\n"
+           "      --groups-of FILE     every group of each user_id in FILE (a CSV with\n"
+           "                           user_id, and integrated_account_id or -a)\n"
+           "      --members-of FILE    every member of each group_id in FILE\n"
+           "      --except-groups FILE groups never to plan (ids, one a line, or a CSV\n"
+           "                           with group_id), e.g. Everyone, app-managed groups\n"
+           "      --except-users FILE  users never to plan (one a line, or user_id)\n"
+           "  -o, --output FILE        the plan (default output/plan.csv), written whole\n"
+           "  -a, --account ID         integrated_account_id for lines that have none\n"
+           "Reads are paced by --account-rate, --token-rate, -c and --account-concurrency\n"
+           "as a run's requests are, and take the connection options (see grouprm --help).\n"
+           "Exit: 0 everything read in full | 1 some user or group could not be read\n"
+           "      (each reported with its line; the rest is planned) | 2 usage, input,\n"
+           "      TLS or connection trouble | 3 token refused (no plan written)\n"
+           "      check: 0 every account answered | 1 some account refused\n";
 }
 
 int check_resolve(const char *s)
@@ -190,7 +216,8 @@ enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
        OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_THREADS, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_RESOLVE, OPT_METHOD, OPT_UNDO,
        OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
        OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
-       OPT_METRICS_FILE, OPT_LOG_FORMAT, OPT_ACCOUNT_CONCURRENCY };
+       OPT_METRICS_FILE, OPT_LOG_FORMAT, OPT_ACCOUNT_CONCURRENCY, OPT_CHECK, OPT_GROUPS_OF,
+       OPT_MEMBERS_OF, OPT_EXCEPT_GROUPS, OPT_EXCEPT_USERS };
 
 unsigned config_threads(const struct config *c, unsigned cpus)
 {
@@ -235,6 +262,11 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"check", no_argument, NULL, OPT_CHECK},
+        {"groups-of", required_argument, NULL, OPT_GROUPS_OF},
+        {"members-of", required_argument, NULL, OPT_MEMBERS_OF},
+        {"except-groups", required_argument, NULL, OPT_EXCEPT_GROUPS},
+        {"except-users", required_argument, NULL, OPT_EXCEPT_USERS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -255,7 +287,14 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     c->progress_interval_ms = 10000;
     c->timeout_s = 30;
 
-    int output_set = 0, retry_set = 0;
+    int output_set = 0, retry_set = 0, writes = 0;
+    /* A command word first, as git takes one: "grouprm plan ...". A file
+     * named plan is ./plan. */
+    if (argc > 1 && (strcmp(argv[1], "plan") == 0 || strcmp(argv[1], "check") == 0)) {
+        c->command = strcmp(argv[1], "plan") == 0 ? CMD_PLAN : CMD_CHECK;
+        argc--;
+        argv++;
+    }
     opterr = 0;
     optind = 0;  /* GNU: start afresh, so tests can parse more than once */
     for (;;) {
@@ -332,10 +371,21 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                 return -1;
             }
             break;
-        case OPT_RESUME: c->resume = 1; break;
-        case OPT_FORCE: c->force = 1; break;
-        case OPT_DRY_RUN: c->dry_run = 1; break;
-        case OPT_STRICT: c->strict = 1; break;
+        case OPT_RESUME: c->resume = 1; writes = o; break;
+        case OPT_FORCE: c->force = 1; writes = o; break;
+        case OPT_DRY_RUN: c->dry_run = 1; writes = o; break;
+        case OPT_STRICT: c->strict = 1; writes = o; break;
+        case OPT_CHECK:
+            if (c->command == CMD_PLAN) {
+                snprintf(err, errlen, "--check is a command of its own: not with plan");
+                return -1;
+            }
+            c->command = CMD_CHECK;
+            break;
+        case OPT_GROUPS_OF: c->groups_of = arg; break;
+        case OPT_MEMBERS_OF: c->members_of = arg; break;
+        case OPT_EXCEPT_GROUPS: c->except_groups = arg; break;
+        case OPT_EXCEPT_USERS: c->except_users = arg; break;
         case OPT_CACERT: c->cacert = arg; break;
         case OPT_RESOLVE:
             if (check_resolve(arg) != 0) {
@@ -356,7 +406,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             }
             c->method = arg;
             break;
-        case OPT_UNDO: c->undo = arg; break;
+        case OPT_UNDO: c->undo = arg; writes = o; break;
         case OPT_RESPONSE_FORMAT:
             if (strcmp(arg, "unified") && strcmp(arg, "raw") && strcmp(arg, "normalized") &&
                 strcmp(arg, "stream")) {
@@ -431,6 +481,53 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     if (!check_base_url(c->base_url)) {
         snprintf(err, errlen, "bad base URL '%s': expected http:// or https://", c->base_url);
         return -1;
+    }
+    if (c->command != CMD_PLAN && (c->groups_of || c->members_of || c->except_groups ||
+                                   c->except_users)) {
+        snprintf(err, errlen, "--%s is an option of grouprm plan",
+                 c->groups_of ? "groups-of" : c->members_of ? "members-of"
+                 : c->except_groups ? "except-groups" : "except-users");
+        return -1;
+    }
+    if (c->command != CMD_RUN && writes) {
+        static const struct { int opt; const char *name; } names[] = {
+            {OPT_RESUME, "resume"}, {OPT_FORCE, "force"}, {OPT_DRY_RUN, "dry-run"},
+            {OPT_STRICT, "strict"}, {OPT_UNDO, "undo"},
+        };
+        const char *name = "";
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+            if (names[i].opt == writes)
+                name = names[i].name;
+        snprintf(err, errlen, "--%s is for a run: grouprm %s sends no write", name,
+                 c->command == CMD_PLAN ? "plan" : "check");
+        return -1;
+    }
+    if (c->command == CMD_PLAN) {
+        if (!c->groups_of == !c->members_of) {
+            snprintf(err, errlen, "grouprm plan needs one of --groups-of USERS.csv or "
+                                  "--members-of GROUPS.csv");
+            return -1;
+        }
+        if (optind < argc) {
+            snprintf(err, errlen, "grouprm plan reads its list from --%s: unexpected '%s'",
+                     c->groups_of ? "groups-of" : "members-of", argv[optind]);
+            return -1;
+        }
+        if (!output_set)
+            c->output = "output/plan.csv";
+        return 0;
+    }
+    if (c->command == CMD_CHECK) {
+        if (argc - optind > 1) {
+            snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", argv[optind + 1]);
+            return -1;
+        }
+        c->input = optind < argc ? argv[optind] : NULL;
+        if (!c->input && !c->account) {
+            snprintf(err, errlen, "grouprm check needs an INPUT whose accounts to check, or -a ID");
+            return -1;
+        }
+        return 0;
     }
     if (c->undo) {
         /* --undo RESULTS: its removed pairs are the input, re-added. Its own

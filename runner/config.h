@@ -18,8 +18,18 @@ struct rate {
 
 #define MAX_REPEAT 64  /* most --exclude-field / --remote-query items */
 
+enum command {
+    CMD_RUN,                  /* grouprm INPUT: remove (or add) the pairs */
+    CMD_PLAN,                 /* grouprm plan: read the directory, write a pairs CSV */
+    CMD_CHECK,                /* grouprm check [INPUT]: one cheap read per account */
+};
+
 struct config {
-    const char *input;        /* path, or "-" for stdin */
+    enum command command;
+    const char *input;        /* path, or "-" for stdin; NULL for plan, or check with -a */
+    const char *groups_of;    /* plan --groups-of USERS.csv */
+    const char *members_of;   /* plan --members-of GROUPS.csv */
+    const char *except_groups, *except_users;  /* plan: ids never to plan */
     const char *account;      /* -a: default integrated_account_id, or NULL */
     const char *output;       /* results CSV */
     const char *retry_log;    /* retry log CSV */
@@ -78,6 +88,7 @@ int parse_fraction(const char *s, double *out);
 void format_rate(const struct rate *r, char *buf, size_t len);
 
 const char *config_usage(void);  /* the --help text */
+const char *config_usage_plan(void);  /* grouprm plan --help, grouprm check --help */
 
 /* The proxy settings libcurl would read from the environment for base_url, read
  * once (libcurl would read them on every transfer): <scheme>_proxy, then

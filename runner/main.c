@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "csvin.h"
+#include "directory.h"
 #include "log.h"
 #include "report.h"
 #include "results.h"
@@ -489,7 +490,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (cfg.help) {
-        fputs(config_usage(), stdout);
+        fputs(cfg.command == CMD_RUN ? config_usage() : config_usage_plan(), stdout);
         return EXIT_OK;
     }
     if (cfg.version) {
@@ -510,7 +511,17 @@ int main(int argc, char **argv)
         log_error("cannot initialise libcurl");
         return EXIT_USAGE;
     }
-    int rc = run(&cfg);
+    int rc;
+    if (cfg.command == CMD_RUN) {
+        rc = run(&cfg);
+    } else {
+        char *token = read_token(&cfg);
+        rc = !token ? EXIT_USAGE
+             : cfg.command == CMD_PLAN ? directory_plan(&cfg, token) : directory_check(&cfg, token);
+        if (token)
+            memset(token, 0, strlen(token));
+        free(token);
+    }
     curl_global_cleanup();
     return rc;
 }

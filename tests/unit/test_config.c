@@ -233,6 +233,67 @@ static void test_help_lists_exit_codes(void **state)
     assert_true(lines <= 40);  /* one screen */
 }
 
+static void test_plan_and_check_commands(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[600];
+    assert_int_equal(parse(&c, err, NULL, 6, "plan", "--groups-of", "u.csv",
+                           "--except-groups", "keep.txt"), 0);
+    assert_int_equal(c.command, CMD_PLAN);
+    assert_string_equal(c.groups_of, "u.csv");
+    assert_string_equal(c.except_groups, "keep.txt");
+    assert_null(c.members_of);
+    assert_string_equal(c.output, "output/plan.csv");
+    assert_null(c.input);
+    assert_int_equal(parse(&c, err, NULL, 6, "plan", "--members-of", "g.csv", "-o",
+                           "p.csv"), 0);
+    assert_string_equal(c.output, "p.csv");
+    assert_string_equal(c.members_of, "g.csv");
+
+    assert_int_equal(parse(&c, err, NULL, 2, "plan"), -1);
+    assert_non_null(strstr(err, "needs one of --groups-of"));
+    assert_int_equal(parse(&c, err, NULL, 6, "plan", "--groups-of", "a",
+                           "--members-of", "b"), -1);
+    assert_int_equal(parse(&c, err, NULL, 5, "plan", "--groups-of", "a", "x.csv"),
+                     -1);
+    assert_non_null(strstr(err, "unexpected 'x.csv'"));
+    assert_int_equal(parse(&c, err, NULL, 5, "plan", "--groups-of", "a", "--resume"),
+                     -1);
+    assert_string_equal(err, "--resume is for a run: grouprm plan sends no write");
+    assert_int_equal(parse(&c, err, NULL, 4, "--groups-of", "a", "in.csv"), -1);
+    assert_string_equal(err, "--groups-of is an option of grouprm plan");
+
+    assert_int_equal(parse(&c, err, NULL, 3, "check", "in.csv"), 0);
+    assert_int_equal(c.command, CMD_CHECK);
+    assert_string_equal(c.input, "in.csv");
+    assert_int_equal(parse(&c, err, NULL, 4, "--check", "-a", "acc"), 0);
+    assert_int_equal(c.command, CMD_CHECK);
+    assert_null(c.input);
+    assert_int_equal(parse(&c, err, NULL, 2, "check"), -1);
+    assert_non_null(strstr(err, "needs an INPUT"));
+    assert_int_equal(parse(&c, err, NULL, 4, "check", "--dry-run", "in.csv"), -1);
+    /* A file named plan is ./plan; "plan" elsewhere is an INPUT. */
+    assert_int_equal(parse(&c, err, NULL, 3, "-v", "plan"), 0);
+    assert_int_equal(c.command, CMD_RUN);
+    assert_string_equal(c.input, "plan");
+}
+
+static void test_plan_help(void **state)
+{
+    (void)state;
+    const char *h = config_usage_plan();
+    const char *opts[] = {"--groups-of", "--members-of", "--except-groups", "--except-users",
+                          "-o, --output", "grouprm check", "--check"};
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+        assert_non_null(strstr(h, opts[i]));
+    size_t lines = 0;
+    for (const char *p = h; *p; p++)
+        lines += *p == '\n';
+    assert_true(lines <= 40);
+    assert_non_null(strstr(config_usage(), "grouprm plan --help"));
+}
+
 /* A fake environment: "NAME=value" entries. */
 static const char *fake_get(const char *name, void *ud)
 {
@@ -326,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_fractions),
         cmocka_unit_test(test_help_lists_exit_codes),
+        cmocka_unit_test(test_plan_and_check_commands),
+        cmocka_unit_test(test_plan_help),
         cmocka_unit_test(test_proxy_from_env_follows_libcurl_rules),
         cmocka_unit_test(test_check_resolve),
         cmocka_unit_test(test_threads),
