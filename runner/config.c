@@ -71,6 +71,7 @@ const char *config_usage_plan(void)
            "      --except-users FILE  users never to plan (one a line, or user_id)\n"
            "  -o, --output FILE        the plan (default output/plan.csv), written whole\n"
            "  -a, --account ID         integrated_account_id for lines that have none\n"
+           "      --summary-json FILE  the counts, and each user or group not read\n"
            "Reads are paced by --account-rate, --token-rate, -c and --account-concurrency\n"
            "as a run's requests are, and take the connection options (see grouprm --help).\n"
            "Exit: 0 everything read in full | 1 some user or group could not be read\n"

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cjson/cJSON.h>
+
 #include "answer.h"
 #include "backoff.h"
 #include "csvin.h"
@@ -782,6 +784,62 @@ static int stop_status(const struct dir *d)
     return d->stop == STOP_TOKEN_REFUSED ? 3 : d->stop == STOP_SIGNALLED ? 130 : 2;
 }
 
+/* --summary-json for a plan: the counts, and each user or group not read. */
+static int plan_summary(const struct dir *d, int rc, const unsigned long *counts)
+{
+    const struct config *cfg = d->cfg;
+    cJSON *o = cJSON_CreateObject(), *nf = cJSON_CreateArray(), *fl = cJSON_CreateArray();
+    cJSON *left = cJSON_CreateObject();
+    if (!o || !nf || !fl || !left) {
+        cJSON_Delete(o);
+        cJSON_Delete(nf);
+        cJSON_Delete(fl);
+        cJSON_Delete(left);
+        log_error("out of memory");
+        return -1;
+    }
+    cJSON_AddStringToObject(o, "command", "plan");
+    cJSON_AddStringToObject(o, "list", d->list_name);
+    cJSON_AddStringToObject(o, "listed_kind", what(d));
+    cJSON_AddNumberToObject(o, "exit_code", rc);
+    cJSON_AddNumberToObject(o, "listed", (double)d->nitems);
+    cJSON_AddNumberToObject(o, "read_in_full", (double)counts[IT_READ]);
+    for (size_t i = 0; i < d->nitems; i++) {
+        const struct item *it = &d->items[i];
+        if (it->state != IT_NOT_FOUND && it->state != IT_FAILED)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "line", (double)it->line);
+        cJSON_AddStringToObject(e, "id", it->id);
+        cJSON_AddStringToObject(e, "integrated_account_id", it->acct->id);
+        cJSON_AddStringToObject(e, "error", it->why ? it->why : "");
+        cJSON_AddItemToArray(it->state == IT_NOT_FOUND ? nf : fl, e);
+    }
+    cJSON_AddItemToObject(o, "not_found", nf);
+    cJSON_AddItemToObject(o, "not_read", fl);
+    cJSON_AddNumberToObject(o, "memberships", (double)d->plan_rows.n);
+    cJSON_AddNumberToObject(o, "duplicates", (double)d->plan_rows.duplicates);
+    cJSON_AddNumberToObject(left, "listed", (double)d->left_listed);
+    cJSON_AddNumberToObject(left, "except_groups", (double)d->left_groups);
+    cJSON_AddNumberToObject(left, "except_users", (double)d->left_users);
+    cJSON_AddItemToObject(o, "left_out", left);
+    cJSON_AddNumberToObject(o, "reads", (double)d->reads);
+    cJSON_AddNumberToObject(o, "http_429", (double)d->http429);
+    cJSON_AddNumberToObject(o, "retries", (double)d->retries);
+    if (d->stop == RUNNING)
+        cJSON_AddStringToObject(o, "plan", cfg->output);
+    else
+        cJSON_AddNullToObject(o, "plan");  /* a stopped plan writes none */
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    char err[600];
+    int r = text ? write_file_atomic(cfg->summary_json, text, strlen(text), err, sizeof err) : -1;
+    if (r != 0)
+        log_error("%s", text ? err : "out of memory");
+    cJSON_free(text);
+    return r;
+}
+
 int directory_plan(const struct config *cfg, const char *token)
 {
     struct dir d;
@@ -799,14 +857,16 @@ int directory_plan(const struct config *cfg, const char *token)
     }
     if (read_list(&d, d.list_name) != 0 || read_all(&d, token) != 0)
         goto out;
-    if (d.stop != RUNNING) {
-        log_error("the plan was not written: it would be missing what was not read");
-        rc = stop_status(&d);
-        goto out;
-    }
     unsigned long counts[4] = {0};
     for (size_t i = 0; i < d.nitems; i++)
         counts[d.items[i].state]++;
+    if (d.stop != RUNNING) {
+        log_error("the plan was not written: it would be missing what was not read");
+        rc = stop_status(&d);
+        if (cfg->summary_json)
+            plan_summary(&d, rc, counts);
+        goto out;
+    }
     planset_sort(&d.plan_rows);
     struct buf csv = {0};
     if (planset_csv(&d.plan_rows, &csv) != 0) {
@@ -849,6 +909,8 @@ int directory_plan(const struct config *cfg, const char *token)
                  "before relying on it");
     log_info("next: grouprm --dry-run %s, then grouprm %s", cfg->output, cfg->output);
     rc = counts[IT_NOT_FOUND] || counts[IT_FAILED] ? 1 : 0;
+    if (cfg->summary_json && plan_summary(&d, rc, counts) != 0)
+        rc = rc ? rc : 2;
 out:
     dir_close(&d);
     return rc;

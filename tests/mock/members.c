@@ -147,6 +147,8 @@ static long load_rows(struct mock_state *st, struct csv *c, const char *path)
     }
     long gi = find_column(c, "group_id"), ui = find_column(c, "user_id");
     long ai = find_column(c, "integrated_account_id");
+    long gn = find_column(c, "group_name"), un = find_column(c, "user_name");
+    long ue = find_column(c, "user_email");
     if (gi < 0 || ui < 0) {
         fprintf(stderr, "truto-mock: --members '%s': no %s column\n", path,
                 gi < 0 ? "group_id" : "user_id");
@@ -157,7 +159,7 @@ static long load_rows(struct mock_state *st, struct csv *c, const char *path)
         const char *g = field(c, gi), *u = field(c, ui);
         if (record_is_blank(c) || !*g || !*u)
             continue;
-        state_seed_member(st, field(c, ai), g, u);
+        state_seed_member(st, field(c, ai), g, u, field(c, gn), field(c, un), field(c, ue));
         rows++;
     }
     if (r < 0) {
@@ -181,6 +183,8 @@ long members_load(struct mock_state *st, const char *path)
         c.p += 3;
     long rows = load_rows(st, &c, path);
     csv_free(&c);
+    if (rows >= 0)
+        state_members_done(st);
     free(text);
     return rows;
 }

@@ -5,8 +5,11 @@
  * any order, matched case-insensitively with surrounding spaces ignored; other
  * columns are ignored. Each data row makes that pair a member; a row whose
  * account is empty (or with no account column at all) matches any account.
- * Rows with an empty group_id or user_id are skipped. Loading switches the
- * state to "unlisted pairs are not members" even when no row qualifies. */
+ * Rows with an empty group_id or user_id are skipped. Optional columns
+ * group_name, user_name and user_email (matched the same way) name the
+ * directory's groups and users; the first non-empty value for an id wins.
+ * Loading switches the state to "unlisted pairs are not members" even when no
+ * row qualifies, and builds the directory's indices at the end. */
 #ifndef TRUTO_MOCK_MEMBERS_H
 #define TRUTO_MOCK_MEMBERS_H
 #include "state.h"

@@ -14,6 +14,7 @@ enum {
     OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RATE_HEADERS, OPT_BLOCKED,
     OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_BURST,
     OPT_LATENCY, OPT_SEED, OPT_ACCOUNT_CONCURRENCY, OPT_RETRY_AFTER_ALWAYS,
+    OPT_UNREMOVABLE, OPT_PAGE_MAX, OPT_NO_USER_GROUPS, OPT_NO_GROUPS_USER_FILTER,
 };
 
 static const struct option long_opts[] = {
@@ -33,6 +34,10 @@ static const struct option long_opts[] = {
     {"rate-headers", required_argument, NULL, OPT_RATE_HEADERS},
     {"blocked-account", required_argument, NULL, OPT_BLOCKED},
     {"reauth-account", required_argument, NULL, OPT_REAUTH},
+    {"unremovable-group", required_argument, NULL, OPT_UNREMOVABLE},
+    {"page-max", required_argument, NULL, OPT_PAGE_MAX},
+    {"no-user-groups", no_argument, NULL, OPT_NO_USER_GROUPS},
+    {"no-groups-user-filter", no_argument, NULL, OPT_NO_GROUPS_USER_FILTER},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
@@ -46,6 +51,7 @@ static const char usage[] =
     "  --token TOKEN          bearer token accepted (default: env MOCK_TOKEN, else test-token)\n"
     "  --journal FILE         append one TAB-separated line per request\n"
     "  --members FILE         CSV of group_id,user_id[,integrated_account_id] members\n"
+    "                         (optional group_name, user_name, user_email columns)\n"
     "  --account-limit N/DUR  limit per integrated account (e.g. 50/10s)\n"
     "  --token-limit N/DUR    limit for the token\n"
     "  --limit-mode MODE      how both limits count: fixed (default: fixed windows),\n"
@@ -65,6 +71,12 @@ static const char usage[] =
     "                         keeps its own value)\n"
     "  --blocked-account ID   answer 503 account_blocked (repeatable)\n"
     "  --reauth-account ID    answer remote 401, needs re-auth (repeatable)\n"
+    "  --unremovable-group ID remove of this group answers 403, a BUILT_IN group\n"
+    "                         (repeatable)\n"
+    "  --page-max N           largest limit= a directory read honours, 1-10000\n"
+    "                         (default 100)\n"
+    "  --no-user-groups       user objects carry no \"groups\"\n"
+    "  --no-groups-user-filter  GET .../groups?user_id= answers 400 (not supported)\n"
     "  --threads N            worker threads (default 2)\n"
     "  --tls-cert PEM --tls-key PEM  serve HTTPS with this certificate and key\n"
     "Prints \"PORT <n>\" once listening; runs until SIGTERM or SIGINT.\n";
@@ -247,6 +259,20 @@ static int apply(struct mock_options *o, int c, const char *arg)
     case OPT_REAUTH:
         push(&o->reauth, &o->nreauth, arg);
         return 0;
+    case OPT_UNREMOVABLE:
+        push(&o->unremovable, &o->nunremovable, arg);
+        return 0;
+    case OPT_PAGE_MAX:
+        if (parse_ulong(arg, 10000, &v) || v == 0)
+            return bad("--page-max", arg, "a number 1-10000");
+        o->page_max = (unsigned)v;
+        return 0;
+    case OPT_NO_USER_GROUPS:
+        o->user_groups = 0;
+        return 0;
+    case OPT_NO_GROUPS_USER_FILTER:
+        o->groups_user_filter = 0;
+        return 0;
     case OPT_TLS_CERT:
         o->tls_cert = arg;
         return 0;
@@ -283,6 +309,9 @@ static void set_defaults(struct mock_options *o)
     o->threads = 2;
     o->seed = 1;
     o->retry_after_always = -1;
+    o->page_max = 100;
+    o->user_groups = 1;
+    o->groups_user_filter = 1;
 }
 
 int options_parse(struct mock_options *o, int argc, char **argv)
@@ -327,6 +356,7 @@ void options_free(struct mock_options *o)
 {
     free(o->blocked);
     free(o->reauth);
-    o->blocked = o->reauth = NULL;
-    o->nblocked = o->nreauth = 0;
+    free(o->unremovable);
+    o->blocked = o->reauth = o->unremovable = NULL;
+    o->nblocked = o->nreauth = o->nunremovable = 0;
 }

@@ -54,6 +54,11 @@ struct mock_options {
     size_t nblocked;
     const char **reauth;           /* --reauth-account values */
     size_t nreauth;
+    const char **unremovable;      /* --unremovable-group values */
+    size_t nunremovable;
+    unsigned page_max;             /* --page-max: largest limit= honoured; default 100 */
+    int user_groups;               /* 0 after --no-user-groups: user objects carry no groups */
+    int groups_user_filter;        /* 0 after --no-groups-user-filter */
     unsigned threads;
 };
 

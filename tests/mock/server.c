@@ -54,9 +54,21 @@ struct mock_server {
     struct latency latency;
     long retry_after_always;  /* --retry-after-always; -1: off */
     char *tls_cert, *tls_key; /* PEM text for HTTPS, or NULL */
+    size_t page_max;          /* --page-max */
+    int user_groups;          /* user objects carry "groups" (not --no-user-groups) */
+    int groups_user_filter;   /* groups?user_id= is supported (not --no-groups-user-filter) */
 };
 
-enum route { ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD };
+/* The POSTs, then the directory reads (GET). */
+enum route {
+    ROUTE_NONE, ROUTE_REMOVE, ROUTE_ADD,
+    ROUTE_USERS,   /* GET .../users: a group's members, or every user */
+    ROUTE_USER,    /* GET .../users/{id} */
+    ROUTE_GROUPS,  /* GET .../groups: every group, or a user's */
+};
+
+#define USERS_PATH "/unified/user-directory/users"
+#define DEFAULT_LIMIT 20u
 
 struct reply {
     int status;
@@ -66,7 +78,7 @@ struct reply {
     unsigned long retry_after;  /* seconds; 0: none of its own */
     int no_retry_after; /* not even --retry-after-always's */
     int rate_headers;   /* send the rate-limit headers from req.rl */
-    int allow_post;     /* 405: Allow: POST */
+    const char *allow;  /* 405: the Allow header's value */
     int cacheable;      /* store under the request's Idempotency-Key */
     int replay;
 };
@@ -74,6 +86,7 @@ struct reply {
 struct req {
     int started;                /* the access handler has seen it (req_start) */
     char *query;                /* raw query string without the '?', "" if none */
+    char *raw_path;             /* the request target before the '?', as received, or NULL */
     uint64_t t_ns;              /* when the headers arrived */
     char *method, *path;
     char *account;              /* decoded integrated_account_id, or NULL */
@@ -83,7 +96,8 @@ struct req {
     enum route route;
     struct sbuf body;
     int too_big;
-    char *group_id, *user_id;   /* string members of the body, else NULL */
+    char *group_id, *user_id;   /* string members of the body (reads: query or path), else NULL */
+    char *limit, *cursor;       /* reads: the limit and next_cursor query values, else NULL */
     char *remote_data;          /* the body's remote_data, compact JSON, else NULL */
     const char *problem;        /* why the body is refused (step 6), or NULL */
     char *pair;                 /* state_pair_key, once the body is valid */
@@ -101,14 +115,65 @@ struct req {
 
 /* ---- per-request context ---- */
 
-static enum route route_of(const char *path)
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* A path segment with %XX decoded (malformed escapes and %00 stay as they
+ * are; '+' is a plus in a path). */
+static char *pct_decode(const char *s)
+{
+    char *out = xmalloc(strlen(s) + 1), *o = out;
+    while (*s) {
+        int hi, lo;
+        if (s[0] == '%' && (hi = hex_digit(s[1])) >= 0 && (lo = hex_digit(s[2])) >= 0 &&
+            (hi || lo)) {
+            *o++ = (char)(hi << 4 | lo);
+            s += 3;
+        } else {
+            *o++ = *s++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static int is_read(enum route r)
+{
+    return r == ROUTE_USERS || r == ROUTE_USER || r == ROUTE_GROUPS;
+}
+
+/* The route of a path; for .../users/{id}, *user gets the decoded id, taken
+ * from the request target as received (raw, may be NULL) so that an id with
+ * an encoded '/' stays one segment. */
+static enum route route_of(const char *path, const char *raw, char **user)
 {
     if (!strcmp(path, "/unified/user-directory/groups/remove") ||
         !strcmp(path, "/unified/user-directory/groups/remove-user"))
         return ROUTE_REMOVE;
     if (!strcmp(path, "/unified/user-directory/groups/add"))
         return ROUTE_ADD;
-    return ROUTE_NONE;
+    if (!strcmp(path, USERS_PATH))
+        return ROUTE_USERS;
+    if (!strcmp(path, "/unified/user-directory/groups"))
+        return ROUTE_GROUPS;
+    const size_t plen = strlen(USERS_PATH "/");
+    const char *seg = NULL;
+    if (raw && !strncmp(raw, USERS_PATH "/", plen))
+        seg = raw + plen;
+    else if (!strncmp(path, USERS_PATH "/", plen))
+        seg = path + plen;
+    if (!seg || !*seg || strchr(seg, '/'))
+        return ROUTE_NONE;
+    *user = pct_decode(seg);
+    return ROUTE_USER;
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -124,6 +189,12 @@ static struct req *req_new(const char *uri)
     memset(rq, 0, sizeof *rq);
     const char *q = uri ? strchr(uri, '?') : NULL;
     rq->query = xstrdup(q ? q + 1 : "");
+    if (uri) {
+        size_t n = q ? (size_t)(q - uri) : strlen(uri);
+        rq->raw_path = xmalloc(n + 1);
+        memcpy(rq->raw_path, uri, n);
+        rq->raw_path[n] = '\0';
+    }
     return rq;
 }
 
@@ -135,11 +206,21 @@ static void req_start(const struct mock_server *s, struct MHD_Connection *c, str
     rq->t_ns = mclock_ns();
     rq->method = xstrdup(method);
     rq->path = xstrdup(url);
-    rq->route = route_of(url);
+    rq->route = route_of(url, rq->raw_path, &rq->user_id);
     rq->account = xstrdup_opt(
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "integrated_account_id"));
     const char *key = header(c, "Idempotency-Key");
-    rq->idem_key = key && *key ? xstrdup(key) : NULL;
+    /* Reads are never cached, and journal no key. */
+    rq->idem_key = key && *key && !is_read(rq->route) ? xstrdup(key) : NULL;
+    if (rq->route == ROUTE_USERS)
+        rq->group_id = xstrdup_opt(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "group_id"));
+    if (rq->route == ROUTE_GROUPS)
+        rq->user_id = xstrdup_opt(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "user_id"));
+    if (rq->route == ROUTE_USERS || rq->route == ROUTE_GROUPS) {
+        rq->limit = xstrdup_opt(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
+        rq->cursor =
+            xstrdup_opt(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "next_cursor"));
+    }
     rq->user_agent = xstrdup_opt(header(c, MHD_HTTP_HEADER_USER_AGENT));
     const char *auth = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     rq->auth_ok = auth && strcmp(auth, s->expected_auth) == 0;
@@ -148,6 +229,9 @@ static void req_start(const struct mock_server *s, struct MHD_Connection *c, str
 static void req_free(struct req *rq)
 {
     free(rq->query);
+    free(rq->raw_path);
+    free(rq->limit);
+    free(rq->cursor);
     free(rq->remote_data);
     free(rq->method);
     free(rq->path);
@@ -325,8 +409,8 @@ static void add_headers(const struct mock_server *s, const struct req *rq,
     else if (s->retry_after_always >= 0 && !r->no_retry_after)
         add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
                           (unsigned long long)s->retry_after_always);
-    if (r->allow_post)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+    if (r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->rate_headers && s->rate_headers && rq->rl.present)
         add_rate_headers(s, &rq->rl, resp);
 }
@@ -427,8 +511,13 @@ static enum MHD_Result answer_membership(struct mock_server *s, struct MHD_Conne
                                          struct req *rq)
 {
     struct reply r;
+    if (rq->route == ROUTE_REMOVE && state_unremovable(s->state, rq->group_id)) {
+        r = fixed_reply(403, BODY_UNREMOVABLE);
+        r.cacheable = 1;
+        return send_reply(s, c, rq, &r);
+    }
     if (rq->route == ROUTE_ADD) {
-        state_add(s->state, rq->pair, rq->pair_len);
+        state_add(s->state, rq->pair, rq->pair_len, rq->account, rq->group_id, rq->user_id);
     } else if (!state_remove(s->state, rq->pair, rq->pair_len, rq->group_id, rq->user_id)) {
         r = fixed_reply(404, BODY_NOT_MEMBER);
         r.cacheable = r.rate_headers = 1;
@@ -492,6 +581,84 @@ static enum MHD_Result answer_checked(struct mock_server *s, struct MHD_Connecti
     return send_reply(s, c, rq, &r);
 }
 
+/* limit=: absent means DEFAULT_LIMIT; otherwise digits only, at least 1,
+ * capped at --page-max. Returns 0, or -1 when it is not a positive integer. */
+static int parse_limit(const char *s, size_t max, size_t *out)
+{
+    if (!s) {
+        *out = DEFAULT_LIMIT < max ? DEFAULT_LIMIT : max;
+        return 0;
+    }
+    if (!*s)
+        return -1;
+    size_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (v <= max)
+            v = v * 10 + (size_t)(*s - '0');
+    }
+    if (v == 0)
+        return -1;
+    *out = v < max ? v : max;
+    return 0;
+}
+
+/* The reads, after the account checks: query, then the directory. */
+static enum MHD_Result answer_read(struct mock_server *s, struct MHD_Connection *c,
+                                   struct req *rq)
+{
+    struct reply r = {0};
+    struct dir_ids ids = {0};
+    const struct directory *d = &s->state->dir;
+    enum read_result res;
+    if (rq->route == ROUTE_USER) {
+        uint32_t rank = 0;
+        res = state_read_user(s->state, rq->account, rq->user_id, &rank,
+                              s->user_groups ? &ids : NULL);
+        if (res == READ_OK) {
+            r.body = reply_user(d, rank, s->user_groups ? &ids : NULL, &r.len);
+            r.owned = 1;
+        }
+    } else {
+        size_t limit;
+        const char *filter = rq->route == ROUTE_USERS ? rq->group_id : rq->user_id;
+        int filtered = filter && *filter;
+        if (parse_limit(rq->limit, s->page_max, &limit)) {
+            r = fixed_reply(400, BODY_BAD_LIMIT);
+            return send_reply(s, c, rq, &r);
+        }
+        if (rq->route == ROUTE_GROUPS && filtered && !s->groups_user_filter) {
+            r = fixed_reply(400, BODY_NO_USER_FILTER);
+            return send_reply(s, c, rq, &r);
+        }
+        enum dir_list kind = rq->route == ROUTE_USERS
+                                 ? (filtered ? DIR_GROUP_MEMBERS : DIR_ACCOUNT_USERS)
+                                 : (filtered ? DIR_USER_GROUPS : DIR_ACCOUNT_GROUPS);
+        char next[DIR_CURSOR_LEN + 1];
+        res = state_read_page(s->state, kind, rq->account, filtered ? filter : "", rq->cursor,
+                              limit, &ids, next);
+        if (res == READ_OK) {
+            r.body = rq->route == ROUTE_USERS
+                         ? reply_user_list(d, ids.v, ids.n, next, &r.len)
+                         : reply_group_list(d, &s->state->unremovable, ids.v, ids.n, next,
+                                            &r.len);
+            r.owned = 1;
+        }
+    }
+    dir_ids_free(&ids);
+    if (res == READ_BAD_CURSOR) {
+        r = fixed_reply(400, BODY_BAD_CURSOR);
+        return send_reply(s, c, rq, &r);
+    }
+    if (res == READ_UNKNOWN)
+        r = fixed_reply(404, BODY_NOT_MEMBER);
+    else
+        r.status = 200;
+    r.rate_headers = 1;
+    return send_reply(s, c, rq, &r);
+}
+
 /* Steps 3 and 4: rate limits and concurrency, then the idempotency cache. */
 static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connection *c,
                                        struct req *rq)
@@ -513,6 +680,16 @@ static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connect
         break;
     }
     rq->admitted = 1;
+    if (is_read(rq->route)) {
+        /* No replay for reads; then the account's state, as for a POST. */
+        if (state_blocked(s->state, rq->account))
+            r = fixed_reply(503, BODY_BLOCKED);
+        else if (state_needs_reauth(s->state, rq->account))
+            r = fixed_reply(401, BODY_REAUTH);
+        else
+            return answer_read(s, c, rq);
+        return send_reply(s, c, rq, &r);
+    }
     const struct cached_reply *cached = rq->idem_key ? state_idem_get(s->state, rq->idem_key) : NULL;
     if (cached) {
         /* Cached bodies live until the state is freed, after the daemon stops. */
@@ -531,14 +708,17 @@ static enum MHD_Result answer_admitted(struct mock_server *s, struct MHD_Connect
 static enum MHD_Result answer(struct mock_server *s, struct MHD_Connection *c, struct req *rq)
 {
     struct reply r;
-    read_body(rq);
+    int read = is_read(rq->route);
+    const char *method = read ? MHD_HTTP_METHOD_GET : MHD_HTTP_METHOD_POST;
+    if (!read)
+        read_body(rq); /* a read's ids come from its query or path */
     if (!rq->auth_ok)
         r = fixed_reply(401, BODY_BAD_TOKEN);
     else if (rq->route == ROUTE_NONE)
         r = fixed_reply(404, BODY_NO_ROUTE);
-    else if (strcmp(rq->method, MHD_HTTP_METHOD_POST) != 0) {
+    else if (strcmp(rq->method, method) != 0) {
         r = fixed_reply(405, BODY_NO_METHOD);
-        r.allow_post = 1;
+        r.allow = method;
     } else if (!rq->account || !*rq->account)
         r = error_reply(400, "integrated_account_id is required");
     else
@@ -701,6 +881,9 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     s->rate_headers = o->rate_headers;
     s->rate_style = o->rate_style;
     s->retry_after_always = o->retry_after_always;
+    s->page_max = o->page_max;
+    s->user_groups = o->user_groups;
+    s->groups_user_filter = o->groups_user_filter;
     latency_init(&s->latency, o->latency_median_ms, o->latency_p99_ms, o->seed);
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_t attr;

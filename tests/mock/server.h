@@ -5,7 +5,10 @@
  * answers POSTs to the user-directory group endpoints following Truto's order
  * of checks: token, integrated_account_id, token then account limit, the
  * account's concurrency cap, Idempotency-Key replay, blocked / re-auth accounts, body, injected faults,
- * membership. Every request received is answered and journaled once, with
+ * membership. GETs of the directory reads (.../users, .../users/{id},
+ * .../groups) share the checks up to the account's state, then answer from
+ * the directory (state.h): query, known ids, the page; never replayed or
+ * faulted. Every request received is answered and journaled once, with
  * status 0 when no response was sent (drop-K, a client gone mid-request, or
  * a daemon already stopping). With --latency, admitted requests' answers
  * wait out a random delay on a suspended connection, as slow-MS ones do.

@@ -28,6 +28,8 @@ void state_init(struct mock_state *st, const struct mock_options *o)
     st->default_member = 1;
     fill_set(&st->blocked, o->blocked, o->nblocked);
     fill_set(&st->reauth, o->reauth, o->nreauth);
+    fill_set(&st->unremovable, o->unremovable, o->nunremovable);
+    dir_init(&st->dir);
 }
 
 void state_free(struct mock_state *st)
@@ -39,6 +41,8 @@ void state_free(struct mock_state *st)
     strmap_free(&st->idem, free);
     strmap_free(&st->blocked, NULL);
     strmap_free(&st->reauth, NULL);
+    strmap_free(&st->unremovable, NULL);
+    dir_free(&st->dir);
     pthread_mutex_destroy(&st->lock);
 }
 
@@ -74,7 +78,8 @@ void state_members_mode(struct mock_state *st)
 }
 
 void state_seed_member(struct mock_state *st, const char *account,
-                       const char *group, const char *user)
+                       const char *group, const char *user, const char *group_name,
+                       const char *user_name, const char *user_email)
 {
     size_t len;
     int any = !account || !*account;
@@ -82,8 +87,16 @@ void state_seed_member(struct mock_state *st, const char *account,
                     : state_pair_key(account, group, user, &len);
     pthread_mutex_lock(&st->lock);
     strmap_put(any ? &st->wildcard : &st->members, key, len, NULL)->num = 1;
+    dir_seed(&st->dir, account, group, user, group_name, user_name, user_email);
     pthread_mutex_unlock(&st->lock);
     free(key);
+}
+
+void state_members_done(struct mock_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+    dir_finish(&st->dir);
+    pthread_mutex_unlock(&st->lock);
 }
 
 /* ---- rate limits ---- */
@@ -199,6 +212,11 @@ int state_needs_reauth(const struct mock_state *st, const char *account)
     return strmap_get(&st->reauth, account, strlen(account)) != NULL;
 }
 
+int state_unremovable(const struct mock_state *st, const char *group)
+{
+    return strmap_get(&st->unremovable, group, strlen(group)) != NULL;
+}
+
 unsigned long state_fault_hit(struct mock_state *st, const char *pair, size_t pair_len)
 {
     pthread_mutex_lock(&st->lock);
@@ -237,9 +255,91 @@ int state_remove(struct mock_state *st, const char *pair, size_t pair_len,
     return was;
 }
 
-void state_add(struct mock_state *st, const char *pair, size_t pair_len)
+void state_add(struct mock_state *st, const char *pair, size_t pair_len,
+               const char *account, const char *group, const char *user)
 {
     pthread_mutex_lock(&st->lock);
     strmap_put(&st->members, pair, pair_len, NULL)->num = 1;
+    if (!st->default_member)
+        dir_note_add(&st->dir, account, group, user);
     pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- directory reads ---- */
+
+struct member_ctx {
+    struct mock_state *st;
+    const char *account;
+    struct sbuf key;   /* reused for every candidate */
+};
+
+/* dir_member_fn; the caller holds the lock. */
+static int member_now(void *p, const char *group, const char *user)
+{
+    struct member_ctx *m = p;
+    const char *parts[] = {m->account, group, user};
+    m->key.len = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t l = strlen(parts[i]);
+        sbuf_addf(&m->key, "%zu:", l);
+        sbuf_add(&m->key, parts[i], l);
+    }
+    return is_member(m->st, m->key.p, m->key.len, group, user);
+}
+
+enum read_result state_read_page(struct mock_state *st, enum dir_list kind,
+                                 const char *account, const char *filter,
+                                 const char *cursor, size_t limit, struct dir_ids *ids,
+                                 char next[DIR_CURSOR_LEN + 1])
+{
+    /* The pools and indices are read-only since loading; only the added sets
+     * and the membership need the lock. */
+    const struct directory *d = &st->dir;
+    uint32_t a = dir_find(&d->accounts, account), key = DIR_NONE;
+    int filtered = kind == DIR_GROUP_MEMBERS || kind == DIR_USER_GROUPS;
+    if (kind == DIR_GROUP_MEMBERS) {
+        key = dir_find(&d->groups, filter);
+        if (!dir_group_known(d, a, key))
+            return READ_UNKNOWN;
+    } else if (kind == DIR_USER_GROUPS) {
+        key = dir_find(&d->users, filter);
+        if (!dir_user_known(d, a, key))
+            return READ_UNKNOWN;
+    }
+    const char *f = filtered ? filter : "";
+    uint32_t after = DIR_NONE;
+    if (cursor && *cursor && dir_cursor_decode(d, kind, account, f, cursor, &after))
+        return READ_BAD_CURSOR;
+    struct member_ctx m = {st, account, {0}};
+    ids->n = 0;
+    pthread_mutex_lock(&st->lock);
+    /* One more than the page tells whether there is a next one. */
+    dir_list(d, kind, account, a, key, after, limit + 1, member_now, &m, ids);
+    pthread_mutex_unlock(&st->lock);
+    sbuf_free(&m.key);
+    next[0] = '\0';
+    if (ids->n > limit) {
+        ids->n = limit;
+        dir_cursor_encode(d, kind, account, f, ids->v[limit - 1], next);
+    }
+    return READ_OK;
+}
+
+enum read_result state_read_user(struct mock_state *st, const char *account,
+                                 const char *user, uint32_t *rank, struct dir_ids *groups)
+{
+    const struct directory *d = &st->dir;
+    uint32_t a = dir_find(&d->accounts, account), u = dir_find(&d->users, user);
+    if (!dir_user_known(d, a, u))
+        return READ_UNKNOWN;
+    *rank = u;
+    if (groups) {
+        struct member_ctx m = {st, account, {0}};
+        groups->n = 0;
+        pthread_mutex_lock(&st->lock);
+        dir_list(d, DIR_USER_GROUPS, account, a, u, DIR_NONE, SIZE_MAX, member_now, &m, groups);
+        pthread_mutex_unlock(&st->lock);
+        sbuf_free(&m.key);
+    }
+    return READ_OK;
 }
