@@ -75,6 +75,7 @@ struct dacct {
     struct pacer pace;
     struct task *head, *tail;
     char *stopped;           /* blocked or needs re-auth: no more reads */
+    int no_user_groups;      /* said: its user objects carry no groups */
 };
 
 struct dir {
@@ -349,8 +350,11 @@ static void took_user(struct dir *d, struct task *t, const struct transfer *tr)
                      it->email, "user.groups");
         item_end(d, it, IT_READ, NULL);
     } else {
-        log_debug("%s line %lu: user '%s' has no \"groups\" on its object: asking List Groups "
-                  "by user_id", d->list_name, it->line, it->id);
+        if (!it->acct->no_user_groups)
+            log_info("account '%s': the provider puts no \"groups\" on user objects (%s line "
+                     "%lu, user '%s'); asking List Groups by user_id (source list-groups)",
+                     it->acct->id, d->list_name, it->line, it->id);
+        it->acct->no_user_groups = 1;
         new_task(d, it, DIR_USER_GROUPS, NULL, 0, 1);
     }
     dir_user_free(&u);

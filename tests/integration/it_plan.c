@@ -217,6 +217,10 @@ static void test_user_without_groups(void **state)
     IT_EXPECT_EXIT(c, rc, 0);
     it_mock_stop(c);
     expect_two_accounts(c, "list-groups");
+    /* Said once per account, not once per user. */
+    assert_int_equal(count_lines_with(c->err, "puts no \"groups\" on user objects"), 2);
+    assert_non_null(strstr(c->err, "account 'acc1': the provider puts no \"groups\" on user "
+                                   "objects (users.csv line 2, user 'u1')"));
     struct journal *j = journal_load(c);
     assert_int_equal(journal_count(j, is_get_path, "/unified/user-directory/groups"), 3);
 

@@ -2,9 +2,9 @@
  *
  * Each test creates a throwaway CA and a server certificate for 127.0.0.1 with
  * the openssl command, and starts the local server on TLS with them. Without
- * --cacert grouprm must refuse the server (exit 2, a message that names the
- * certificate problem, nothing sent, no retry storm); with --cacert naming the
- * test's CA it must work. Certificate verification is never turned off. */
+ * --cacert grouprm (a run, and check) must refuse the server (exit 2, a message
+ * that names the certificate problem, nothing sent, no retry storm); with
+ * --cacert naming the test's CA it must work. Certificate verification is never turned off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +95,34 @@ static void test_cacert_makes_it_work(void **state)
     assert_int_equal(table_count(t, "status", "removed"), 3);
 }
 
+/* check says the same of TLS as a run does, and exits 2; with --cacert, 0. */
+static void test_check_over_tls(void **state)
+{
+    struct it_ctx *c = *state;
+    make_pki(c);
+    const char *in = three_rows(c);
+    start_tls_mock(c);
+    int rc = it_grouprm(c, in, "-c", "2", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    const char *run_err = it_strdup(c, c->err);
+    rc = it_run(c, "check", "--base-url", c->base_url, in, NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    /* The run's "stopping: <libcurl's message>" line, word for word. */
+    const char *stop = strstr(run_err, "stopping: ");
+    assert_non_null(stop);
+    size_t n = strcspn(stop, "\n");
+    assert_non_null(strstr(c->err, it_fmt(c, "%.*s", (int)n, stop)));
+    assert_non_null(strstr(c->err, "account 'acct-tls': "));
+    rc = it_run(c, "check", "--base-url", c->base_url, "--cacert", it_path(c, "ca.pem"), in,
+                NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    assert_non_null(strstr(c->err, "account 'acct-tls': ok"));
+    it_mock_stop(c);
+    struct journal *j = journal_load(c);
+    assert_int_equal(j->n, 1);  /* only the trusted check reached it */
+    assert_string_equal(j->rows[0].method, "GET");
+}
+
 static void test_unreadable_cacert_is_a_usage_error(void **state)
 {
     struct it_ctx *c = *state;
@@ -113,6 +141,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_untrusted_certificate_is_refused, it_setup,
                                         it_teardown),
         cmocka_unit_test_setup_teardown(test_cacert_makes_it_work, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_check_over_tls, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_cacert_is_a_usage_error, it_setup,
                                         it_teardown),
     };
