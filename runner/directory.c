@@ -102,6 +102,7 @@ struct dir {
     int aborting, finished;
     uint64_t rng;
     struct idlist except_groups, except_users;
+    struct pairset listed;   /* (account, id) of every item, for repeated lines */
     unsigned long listed_dups, left_listed, left_groups, left_users;
     unsigned long reads, http429, retries;
     struct planset plan_rows;
@@ -598,15 +599,14 @@ static int add_item(struct dir *d, const char *account, const char *id, unsigned
     struct dacct *a = account_get(d, account);
     if (!a)
         return -1;
-    for (size_t i = 0; i < d->nitems && d->plan; i++)
-        if (d->items[i].acct == a && strcmp(d->items[i].id, id) == 0) {
-            d->listed_dups++;
-            return 0;
-        }
-    if (!d->plan) {
-        for (size_t i = 0; i < d->nitems; i++)
-            if (d->items[i].acct == a)
-                return 0;
+    struct pair_key k;
+    pair_key_of(&k, account, strlen(account), id, strlen(id), "", 0);
+    int fresh = pairset_add(&d->listed, &k);
+    if (fresh < 0)
+        return -1;
+    if (!fresh) {
+        d->listed_dups += d->plan;  /* check: an account's further rows say nothing new */
+        return 0;
     }
     if (d->nitems == d->icap) {
         size_t cap = d->icap ? d->icap * 2 : 64;
@@ -699,6 +699,7 @@ static void dir_free(struct dir *d)
     pacer_free(&d->token_pace);
     idlist_free(&d->except_groups);
     idlist_free(&d->except_users);
+    pairset_free(&d->listed);
     planset_free(&d->plan_rows);
 }
 
@@ -765,6 +766,7 @@ static int dir_open(struct dir *d, const struct config *cfg, int plan)
     d->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
     idlist_init(&d->except_groups);
     idlist_init(&d->except_users);
+    pairset_init(&d->listed);
     planset_init(&d->plan_rows);
     int e = uv_loop_init(&d->loop);
     if (e != 0) {
