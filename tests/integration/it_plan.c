@@ -10,7 +10,8 @@
  *    line and nothing is planned for it (exit 1), never "no groups".
  *  - Unknown users and groups are reported with their lines (exit 1), the
  *    rest is planned; a refused token stops the plan and writes none (exit 3).
- *  - Reads are paced under the account and token limits, on the journal.
+ *  - Reads are paced under the account and token limits, on the journal; told
+ *    too high a limit, the 429s are retried and the plan is still whole.
  *  - --except-groups and --except-users leave rows out and count them; a
  *    user listed twice is read once and planned once.
  *  - End to end: plan a leaver, dry-run, run: the server then holds none of
@@ -323,6 +324,28 @@ static void test_reads_paced(void **state)
     assert_int_equal(journal_count_status(j, 200), 24);
 }
 
+/* Told 10x the server's limit: the 429s are retried after their Retry-After,
+ * and the plan is still whole. */
+static void test_reads_refused_are_retried(void **state)
+{
+    struct it_ctx *c = *state;
+    it_mock_start(c, "--members", write_members(c, 40), "--page-max", "2", "--no-rate-headers",
+                  "--account-limit", "3/1s", NULL);
+    it_write_file(it_path(c, "groups.csv"), "group_id\nbig\ng1\n");
+    int rc = plan(c, "--members-of", "groups.csv", "-a", "acc1", "-o", "plan.csv",
+                  "--account-rate", "30/1s", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+    struct csv_table *t = plan_load(c, it_path(c, "plan.csv"));
+    assert_int_equal(t->nrows, 42);
+    struct journal *j = journal_load(c);
+    size_t refused = journal_count_status(j, 429);
+    assert_true(refused >= 1);
+    assert_int_equal(journal_count_status(j, 200), 21);  /* 20 pages of big, 1 of g1 */
+    assert_int_equal(j->n, 21 + refused);
+    assert_non_null(strstr(c->err, it_fmt(c, "(%zu 429s,", refused)));
+}
+
 /* ---- what is left out ----------------------------------------------------------- */
 
 static void test_except_and_duplicates(void **state)
@@ -484,6 +507,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_user_and_group, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_bad_token, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_reads_paced, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_reads_refused_are_retried, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_except_and_duplicates, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_leaver_end_to_end, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_check, it_setup, it_teardown),
