@@ -14,6 +14,7 @@
  *    rows left to read.
  *
  * Also sched_accounts (see scheduler.h): the accounts by planned rows. */
+#include "connect.h"
 #include "sched_int.h"
 
 #include <stdlib.h>
@@ -92,11 +93,7 @@ struct account *accounts_get(struct sched *s, const char *id, size_t len)
     if (!a)
         return NULL;
     a->id = malloc(len + 1);
-    const struct rate *r = &s->cfg->account_rate;
-    struct pacer_limits l = {.n = r->n, .dur_ms = r->dur_ms,
-                             .max_inflight = s->cfg->account_concurrency,
-                             .learn = PACER_LEARN_ALL};
-    if (!a->id || pacer_init(&a->pace, &l, uv_now(s->loop)) != 0) {
+    if (!a->id || connect_account_pacer(&a->pace, s->cfg, uv_now(s->loop)) != 0) {
         free(a->id);
         free(a);
         return NULL;

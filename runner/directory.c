@@ -23,6 +23,7 @@
 
 #include "answer.h"
 #include "backoff.h"
+#include "connect.h"
 #include "csvin.h"
 #include "dirpage.h"
 #include "http.h"
@@ -137,11 +138,8 @@ static struct dacct *account_get(struct dir *d, const char *id)
         d->acap = cap;
     }
     struct dacct *a = calloc(1, sizeof *a);
-    const struct rate *r = &d->cfg->account_rate;
-    struct pacer_limits l = {.n = r->n, .dur_ms = r->dur_ms,
-                             .max_inflight = d->cfg->account_concurrency,
-                             .learn = PACER_LEARN_ALL};
-    if (!a || !(a->id = strdup(id)) || pacer_init(&a->pace, &l, uv_now(&d->loop)) != 0) {
+    if (!a || !(a->id = strdup(id)) ||
+        connect_account_pacer(&a->pace, d->cfg, uv_now(&d->loop)) != 0) {
         if (a)
             free(a->id);
         free(a);
@@ -703,36 +701,23 @@ static void dir_free(struct dir *d)
     planset_free(&d->plan_rows);
 }
 
-static const char *env_get(const char *name, void *ud)
-{
-    (void)ud;
-    return getenv(name);
-}
-
 /* Sets up the loop and HTTP, sends every item's first read and runs until all
  * have ended. 0, or -1 (logged) when nothing could start. */
 static int read_all(struct dir *d, const char *token)
 {
     const struct config *cfg = d->cfg;
     char err[600];
-    const struct rate *tr = &cfg->token_rate;
-    struct pacer_limits tl = {.n = tr->n, .dur_ms = tr->dur_ms, .max_inflight = cfg->concurrency,
-                              .learn = PACER_TOKEN_LEARN, .start = PACER_TOKEN_START};
-    if (pacer_init(&d->token_pace, &tl, uv_now(&d->loop)) != 0) {
+    if (connect_token_pacer(&d->token_pace, cfg, uv_now(&d->loop)) != 0) {
         log_error("out of memory");
         return -1;
     }
     d->pair.token = &d->token_pace;
-    const char *proxy, *noproxy;
-    proxy_from_env(cfg->base_url, env_get, NULL, &proxy, &noproxy);
-    struct http_opts ho = {
-        .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
-        .pool = cfg->concurrency, .lanes = config_threads(cfg, uv_available_parallelism()),
-        .on_done = on_done, .on_batch = on_batch, .ctx = d,
-        .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
-        .cacert = cfg->cacert, .proxy = proxy, .noproxy = noproxy,
-        .resolve = cfg->resolve, .nresolve = cfg->nresolve, .get = 1,
-    };
+    struct http_opts ho;
+    connect_http_opts(&ho, cfg, token);
+    ho.on_done = on_done;
+    ho.on_batch = on_batch;
+    ho.ctx = d;
+    ho.get = 1;
     d->http = http_new(&d->loop, &ho, err, sizeof err);
     if (!d->http) {
         log_error("%s", err);

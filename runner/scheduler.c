@@ -25,6 +25,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "connect.h"
 #include "headers.h"
 #include "http.h"
 #include "log.h"
@@ -324,12 +325,6 @@ static void sync_cb(uv_timer_t *timer)
     }
 }
 
-static const char *env_get(const char *name, void *ud)
-{
-    (void)ud;
-    return getenv(name);
-}
-
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
                         struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
@@ -366,10 +361,7 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         return NULL;
     }
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
-    const struct rate *tr = &cfg->token_rate;
-    struct pacer_limits tl = {.n = tr->n, .dur_ms = tr->dur_ms, .max_inflight = cfg->concurrency,
-                              .learn = PACER_TOKEN_LEARN, .start = PACER_TOKEN_START};
-    if (pacer_init(&s->token_pace, &tl, uv_now(loop)) != 0) {
+    if (connect_token_pacer(&s->token_pace, cfg, uv_now(loop)) != 0) {
         snprintf(err, errlen, "out of memory");
         buf_free(&s->query);
         cJSON_free(s->remote_data);
@@ -377,16 +369,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         return NULL;
     }
     s->pair.token = &s->token_pace;
-    const char *proxy, *noproxy;
-    proxy_from_env(cfg->base_url, env_get, NULL, &proxy, &noproxy);
-    struct http_opts ho = {
-        .token = token, .user_agent = "grouprm/" GROUPRM_VERSION, .timeout_s = cfg->timeout_s,
-        .pool = cfg->concurrency, .lanes = config_threads(cfg, uv_available_parallelism()),
-        .on_done = on_done, .on_batch = on_batch, .ctx = s,
-        .multiplex = strncmp(cfg->base_url, "https://", 8) == 0,
-        .cacert = cfg->cacert, .proxy = proxy, .noproxy = noproxy,
-        .resolve = cfg->resolve, .nresolve = cfg->nresolve,
-    };
+    struct http_opts ho;
+    connect_http_opts(&ho, cfg, token);
+    ho.on_done = on_done;
+    ho.on_batch = on_batch;
+    ho.ctx = s;
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
         pacer_free(&s->token_pace);
