@@ -29,6 +29,17 @@ double answer_pace(struct pacer_pair *pair, struct pacer *acct, const struct tra
     return wait_s > 0 ? wait_s : 0;
 }
 
+void answer_not_started(struct pacer_pair *pair, struct pacer *acct,
+                        const struct answer_sent *sent, mono_ms now)
+{
+    struct pacer_outcome o = {
+        .result = PACER_FAILED, .sent_at = sent->sent_at,
+        .inflight_at_send = sent->inflight_at_send, .rate_at_send = sent->rate_at_send,
+        .retry_after_s = -1,
+    };
+    pacer_pair_done(pair, acct, &o, now);
+}
+
 void answer_describe(char *buf, size_t len, const struct transfer *t,
                      const struct body_facts *f)
 {

@@ -30,6 +30,11 @@ double answer_pace(struct pacer_pair *pair, struct pacer *acct, const struct tra
                    const struct verdict *v, const struct answer_sent *sent,
                    uint64_t window_ms, mono_ms now);
 
+/* A request told to the pacers as sent (pacer_pair_sent) that never started:
+ * they let its place go, as for a request that got no answer. */
+void answer_not_started(struct pacer_pair *pair, struct pacer *acct,
+                        const struct answer_sent *sent, mono_ms now);
+
 /* The transfer's error in one line: the transport error, else "HTTP 404:
  * message" from the body's facts, else "HTTP 404"; "" for a success. */
 void answer_describe(char *buf, size_t len, const struct transfer *t,

@@ -71,12 +71,13 @@ const char *config_usage_plan(void)
            "      --except-users FILE  users never to plan (one a line, or user_id)\n"
            "  -o, --output FILE        the plan (default output/plan.csv), written whole\n"
            "  -a, --account ID         integrated_account_id for lines that have none\n"
-           "      --summary-json FILE  the counts, and each user or group not read\n"
+           "      --summary-json FILE  the counts, and each user or group not read (check:\n"
+           "                           each account's answer)\n"
            "Reads are paced by --account-rate, --token-rate, -c and --account-concurrency\n"
            "as a run's requests are, and take the connection options (see grouprm --help).\n"
            "Exit: 0 everything read in full | 1 some user or group could not be read\n"
            "      (each reported with its line; the rest is planned) | 2 usage, input,\n"
-           "      TLS or connection trouble | 3 token refused (no plan written)\n"
+           "      TLS trouble or no answer at all | 3 token refused (no plan written)\n"
            "      check: 0 every account answered | 1 some account refused\n";
 }
 
@@ -505,12 +506,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     }
     if (c->command == CMD_PLAN) {
         if (!c->groups_of == !c->members_of) {
-            snprintf(err, errlen, "grouprm plan needs one of --groups-of USERS.csv or "
+            snprintf(err, errlen, "plan needs one of --groups-of USERS.csv or "
                                   "--members-of GROUPS.csv");
             return -1;
         }
         if (optind < argc) {
-            snprintf(err, errlen, "grouprm plan reads its list from --%s: unexpected '%s'",
+            snprintf(err, errlen, "plan reads its list from --%s: unexpected '%s'",
                      c->groups_of ? "groups-of" : "members-of", argv[optind]);
             return -1;
         }
@@ -525,7 +526,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         }
         c->input = optind < argc ? argv[optind] : NULL;
         if (!c->input && !c->account) {
-            snprintf(err, errlen, "grouprm check needs an INPUT whose accounts to check, or -a ID");
+            snprintf(err, errlen, "check needs an INPUT whose accounts to check, or -a ID");
+            return -1;
+        }
+        if (output_set || retry_set) {
+            snprintf(err, errlen, "check writes no results: --%s is for a run or a plan (for "
+                     "a file, use --summary-json)", output_set ? "output" : "retry-log");
             return -1;
         }
         return 0;

@@ -91,8 +91,10 @@ struct dir {
     struct ticker tick;
     struct pacer token_pace;
     struct pacer_pair pair;
-    struct dacct **accts;
+    struct dacct **accts;    /* in the order first met */
     size_t nacct, acap, rr;
+    struct dacct **atab;     /* by id: open addressing, at most half full */
+    size_t atab_cap;
     struct item *items;
     size_t nitems, icap;
     struct task **heap;      /* min-heap by due */
@@ -105,7 +107,7 @@ struct dir {
     struct idlist except_groups, except_users;
     struct pairset listed;   /* (account, id) of every item, for repeated lines */
     unsigned long listed_dups, left_listed, left_groups, left_users;
-    unsigned long reads, http429, retries;
+    unsigned long reads, answered, http429, retries;
     struct planset plan_rows;
 };
 
@@ -124,11 +126,41 @@ static const char *what(const struct dir *d)
 
 /* ---- accounts, items, queues --------------------------------------------- */
 
+static size_t hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The slot of id in the table, or the empty one where it would go. */
+static struct dacct **account_slot(struct dacct **tab, size_t cap, const char *id)
+{
+    size_t i = hash_id(id) & (cap - 1);
+    while (tab[i] && strcmp(tab[i]->id, id) != 0)
+        i = (i + 1) & (cap - 1);
+    return &tab[i];
+}
+
 static struct dacct *account_get(struct dir *d, const char *id)
 {
-    for (size_t i = d->nacct; i-- > 0;)
-        if (strcmp(d->accts[i]->id, id) == 0)
-            return d->accts[i];
+    if (d->atab_cap) {
+        struct dacct **slot = account_slot(d->atab, d->atab_cap, id);
+        if (*slot)
+            return *slot;
+    }
+    if ((d->nacct + 1) * 2 > d->atab_cap) {
+        size_t cap = d->atab_cap ? d->atab_cap * 2 : 64;
+        struct dacct **tab = calloc(cap, sizeof *tab);
+        if (!tab)
+            return NULL;
+        for (size_t i = 0; i < d->nacct; i++)
+            *account_slot(tab, cap, d->accts[i]->id) = d->accts[i];
+        free(d->atab);
+        d->atab = tab;
+        d->atab_cap = cap;
+    }
     if (d->nacct == d->acap) {
         size_t cap = d->acap ? d->acap * 2 : 16;
         struct dacct **a = realloc(d->accts, cap * sizeof *a);
@@ -146,6 +178,7 @@ static struct dacct *account_get(struct dir *d, const char *id)
         return NULL;
     }
     d->accts[d->nacct++] = a;
+    *account_slot(d->atab, d->atab_cap, id) = a;
     return a;
 }
 
@@ -238,8 +271,8 @@ static void item_end(struct dir *d, struct item *it, enum item_state st, const c
         return;
     free(it->why);
     it->why = strdup(why ? why : "");
-    if (!d->plan)
-        return;  /* check tells every account at the end */
+    if (!d->plan || d->stop != RUNNING)
+        return;  /* check tells every account at the end; a stopped plan, the count */
     char msg[1200];
     if (st == IT_NOT_FOUND)
         snprintf(msg, sizeof msg, "%s '%s' not found in account '%s'%s%s", what(d), it->id,
@@ -254,6 +287,10 @@ static void item_end(struct dir *d, struct item *it, enum item_state st, const c
 static int new_task(struct dir *d, struct item *it, enum dir_read kind, const char *cursor,
                     unsigned long pages, int front)
 {
+    if (it->acct->stopped) {
+        item_end(d, it, IT_FAILED, "its account was stopped");
+        return -1;
+    }
     struct task *t = calloc(1, sizeof *t);
     if (!t || (cursor && !(t->cursor = strdup(cursor)))) {
         free(t);
@@ -284,6 +321,7 @@ static void plan_add(struct dir *d, struct item *it, const char *group, const ch
     struct plan_row r = {
         .account = it->acct->id, .group = group, .user = user, .group_name = group_name,
         .user_name = user_name, .user_email = email, .source = source,
+        .tag = (size_t)(it - d->items),
     };
     if (planset_add(&d->plan_rows, &r) != 0) {
         item_end(d, it, IT_FAILED, "out of memory");
@@ -378,8 +416,14 @@ static void send_task(struct dir *d, struct task *t, mono_ms now)
     t->attempts++;
     d->reads++;
     if (http_start(d->http, tr) != 0) {
-        item_end(d, t->item, IT_FAILED,
-                 tr->curl_error[0] ? tr->curl_error : "cannot start the request");
+        /* Nothing else would start either: stop, with the pacers square. */
+        const char *why = tr->curl_error[0] ? tr->curl_error : "cannot start the request";
+        answer_not_started(&d->pair, &a->pace, &t->sent, now);
+        item_end(d, t->item, IT_FAILED, why);
+        if (d->stop == RUNNING) {
+            log_error("stopping: %s", why);
+            d->stop = STOP_BROKEN;
+        }
         task_free(t);
     }
 }
@@ -390,7 +434,8 @@ static void stop_account(struct dir *d, struct dacct *a, const char *error)
     if (a->stopped)
         return;
     a->stopped = strdup(error);
-    log_error("account '%s': %s; nothing more is read from it", a->id, error);
+    if (d->plan)  /* check says it on the account's one line */
+        log_error("account '%s': %s; nothing more is read from it", a->id, error);
     struct task *t;
     while ((t = dequeue(d, a)) != NULL) {
         item_end(d, t->item, IT_FAILED, "its account was stopped");
@@ -411,8 +456,18 @@ static void on_done(struct transfer *tr, void *ctx)
         body_facts_parse(&facts, tr->resp.p, tr->resp.len);
     struct verdict v = classify(tr->http_status, tr->curl_code, &facts, t->attempts,
                                 d->max_attempts);
-    char error[400];
+    char error[600];
     answer_describe(error, sizeof error, tr, &facts);
+    if (tr->http_status)
+        d->answered++;
+    if (tr->http_status == 404 && !facts.is_remote_error) {
+        /* Truto's own 404, not the provider's: no user or group is missing,
+         * the account is not visible to this token (or the base URL is wrong). */
+        v.action = ACT_STOP_ACCOUNT;
+        size_t n = strlen(error);
+        snprintf(error + n, sizeof error - n, " (from Truto, not the provider: the account is "
+                 "not visible to this token, or the base URL is wrong)");
+    }
     log_debug("%s line %lu: GET %s (Authorization: Bearer [redacted]) -> %ld%s%s in %lu ms, "
               "attempt %u", d->list_name, it->line, tr->url.p, tr->http_status,
               error[0] ? " " : "", error, tr->latency_ms, t->attempts);
@@ -488,7 +543,7 @@ static struct dacct *next_ready(struct dir *d, mono_ms now, mono_ms *wake)
     for (size_t k = 0; k < d->nacct; k++) {
         size_t i = (d->rr + k) % d->nacct;
         struct dacct *a = d->accts[i];
-        if (!a->head)
+        if (!a->head || a->stopped)
             continue;
         mono_ms at = pacer_next(&a->pace, now);
         if (at <= now) {
@@ -692,6 +747,7 @@ static void dir_free(struct dir *d)
         free(d->items[i].why);
     }
     free(d->accts);
+    free(d->atab);
     free(d->items);
     free(d->heap);
     pacer_free(&d->token_pace);
@@ -831,13 +887,25 @@ static int plan_summary(const struct dir *d, int rc, const unsigned long *counts
     return r;
 }
 
+static int item_read(size_t tag, void *ctx)
+{
+    const struct dir *d = ctx;
+    return d->items[tag].state == IT_READ;
+}
+
+static const char *plural(unsigned long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 int directory_plan(const struct config *cfg, const char *token)
 {
     struct dir d;
     char err[600];
     if (dir_open(&d, cfg, 1) != 0)
         return 2;
-    d.list_name = d.users ? cfg->groups_of : cfg->members_of;
+    const char *path = d.users ? cfg->groups_of : cfg->members_of;
+    d.list_name = strcmp(path, "-") == 0 ? "stdin" : path;
     int rc = 2;
     if ((cfg->except_groups &&
          idlist_load(&d.except_groups, cfg->except_groups, "group_id", err, sizeof err) != 0) ||
@@ -846,18 +914,30 @@ int directory_plan(const struct config *cfg, const char *token)
         log_error("%s", err);
         goto out;
     }
-    if (read_list(&d, d.list_name) != 0 || read_all(&d, token) != 0)
+    if (read_list(&d, path) != 0 || read_all(&d, token) != 0)
         goto out;
-    unsigned long counts[4] = {0};
-    for (size_t i = 0; i < d.nitems; i++)
+    unsigned long counts[4] = {0}, unreachable = 0;
+    for (size_t i = 0; i < d.nitems; i++) {
         counts[d.items[i].state]++;
+        unreachable += d.items[i].state == IT_FAILED && d.items[i].unreachable;
+    }
+    if (d.stop == RUNNING && unreachable && !d.answered) {
+        /* Not one answer: the server, not these users or groups, is the trouble. */
+        log_error("no answer from %s (%s): stopping", cfg->base_url,
+                  d.items[0].why ? d.items[0].why : "");
+        d.stop = STOP_BROKEN;
+    }
     if (d.stop != RUNNING) {
-        log_error("the plan was not written: it would be missing what was not read");
+        log_error("the plan was not written: it would be missing what was not read "
+                  "(%lu of %zu %s%s not read in full)", d.nitems - counts[IT_READ], d.nitems,
+                  what(&d), d.nitems == 1 ? "" : "s");
         rc = stop_status(&d);
         if (cfg->summary_json)
             plan_summary(&d, rc, counts);
         goto out;
     }
+    /* A list that failed part way leaves none of its rows: "nothing is planned for it". */
+    planset_keep(&d.plan_rows, item_read, &d);
     planset_sort(&d.plan_rows);
     struct buf csv = {0};
     if (planset_csv(&d.plan_rows, &csv) != 0) {
@@ -878,23 +958,27 @@ int directory_plan(const struct config *cfg, const char *token)
     char left[300] = "";
     size_t used = 0;
     if (d.left_listed)
-        used += (size_t)snprintf(left + used, sizeof left - used, "%s%lu listed %ss",
-                                 used ? ", " : "", d.left_listed, what(&d));
+        used += (size_t)snprintf(left + used, sizeof left - used, "%s%lu listed %s%s",
+                                 used ? ", " : "", d.left_listed, what(&d),
+                                 d.left_listed == 1 ? "" : "s");
     if (d.left_groups)
         used += (size_t)snprintf(left + used, sizeof left - used, "%s%lu by --except-groups",
                                  used ? ", " : "", d.left_groups);
     if (d.left_users)
         used += (size_t)snprintf(left + used, sizeof left - used, "%s%lu by --except-users",
                                  used ? ", " : "", d.left_users);
-    log_info("plan: %zu %ss read: %lu in full, %lu not found, %lu could not be read%s%s%s",
-             d.nitems, what(&d), counts[IT_READ], counts[IT_NOT_FOUND], counts[IT_FAILED],
-             d.listed_dups ? " (" : "", d.listed_dups ? "repeated lines read once" : "",
-             d.listed_dups ? ")" : "");
-    log_info("plan: %zu memberships in %zu account%s; %lu duplicate%s written once%s%s%s",
-             d.plan_rows.n, accts, accts == 1 ? "" : "s", d.plan_rows.duplicates,
-             d.plan_rows.duplicates == 1 ? "" : "s", used ? "; left out: " : "", left, "");
-    log_info("plan: %lu reads (%lu 429s, %lu retries); written to '%s'", d.reads, d.http429,
-             d.retries, cfg->output);
+    log_info("plan: %zu %s%s read: %lu in full, %lu not found, %lu could not be read%s",
+             d.nitems, what(&d), d.nitems == 1 ? "" : "s", counts[IT_READ],
+             counts[IT_NOT_FOUND], counts[IT_FAILED],
+             d.listed_dups ? " (repeated lines read once)" : "");
+    log_info("plan: %zu %s in %zu %s; %lu %s written once%s%s", d.plan_rows.n,
+             plural(d.plan_rows.n, "membership", "memberships"), accts,
+             plural(accts, "account", "accounts"), d.plan_rows.duplicates,
+             plural(d.plan_rows.duplicates, "duplicate", "duplicates"),
+             used ? "; left out: " : "", left);
+    log_info("plan: %lu %s (%lu 429s, %lu %s); written to '%s'", d.reads,
+             plural(d.reads, "read", "reads"), d.http429, d.retries,
+             plural(d.retries, "retry", "retries"), cfg->output);
     if (counts[IT_NOT_FOUND] || counts[IT_FAILED])
         log_warn("the plan leaves out what could not be read (see above): read those again "
                  "before relying on it");
@@ -905,6 +989,43 @@ int directory_plan(const struct config *cfg, const char *token)
 out:
     dir_close(&d);
     return rc;
+}
+
+/* --summary-json for check: each account's answer. */
+static int check_summary(const struct dir *d, int rc)
+{
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    if (!o || !arr) {
+        cJSON_Delete(o);
+        cJSON_Delete(arr);
+        log_error("out of memory");
+        return -1;
+    }
+    cJSON_AddStringToObject(o, "command", "check");
+    cJSON_AddNumberToObject(o, "exit_code", rc);
+    for (size_t i = 0; i < d->nitems; i++) {
+        const struct item *it = &d->items[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "integrated_account_id", it->acct->id);
+        cJSON_AddBoolToObject(e, "ok", it->state == IT_READ);
+        if (it->http)
+            cJSON_AddNumberToObject(e, "http_status", (double)it->http);
+        else
+            cJSON_AddNullToObject(e, "http_status");
+        cJSON_AddNumberToObject(e, "latency_ms", (double)it->latency_ms);
+        cJSON_AddStringToObject(e, "error", it->state == IT_READ ? "" : it->why ? it->why : "");
+        cJSON_AddItemToArray(arr, e);
+    }
+    cJSON_AddItemToObject(o, "accounts", arr);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    char err[600];
+    int r = text ? write_file_atomic(d->cfg->summary_json, text, strlen(text), err, sizeof err)
+                 : -1;
+    if (r != 0)
+        log_error("%s", text ? err : "out of memory");
+    cJSON_free(text);
+    return r;
 }
 
 int directory_check(const struct config *cfg, const char *token)
@@ -927,8 +1048,10 @@ int directory_check(const struct config *cfg, const char *token)
                      it->latency_ms);
             continue;
         }
-        if (it->state == IT_PENDING || !it->why)
+        if (it->state == IT_PENDING || !it->why) {
+            free(it->why);
             it->why = strdup(it->state == IT_PENDING ? "not checked: stopped" : "");
+        }
         log_error("account '%s': %s", it->acct->id, it->why ? it->why : "");
         if (it->unreachable)
             unreachable = 1;
@@ -936,6 +1059,8 @@ int directory_check(const struct config *cfg, const char *token)
             refused = 1;
     }
     rc = d.stop != RUNNING ? stop_status(&d) : unreachable ? 2 : refused ? 1 : 0;
+    if (cfg->summary_json && check_summary(&d, rc) != 0 && rc == 0)
+        rc = 2;
 out:
     dir_close(&d);
     return rc;

@@ -499,6 +499,13 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.quiet ? LOG_QUIET : cfg.verbose ? LOG_VERBOSE : LOG_NORMAL);
     log_set_json(cfg.log_json);
+    CURLU *url = curl_url();
+    CURLUcode uc = url ? curl_url_set(url, CURLUPART_URL, cfg.base_url, 0) : CURLUE_OUT_OF_MEMORY;
+    curl_url_cleanup(url);
+    if (uc != CURLUE_OK) {
+        log_error("bad base URL '%s': %s", cfg.base_url, curl_url_strerror(uc));
+        return EXIT_USAGE;
+    }
     if (cfg.cacert && access(cfg.cacert, R_OK) != 0) {
         log_error("cannot read --cacert '%s': %s", cfg.cacert, strerror(errno));
         return EXIT_USAGE;

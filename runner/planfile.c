@@ -68,7 +68,7 @@ int planset_add(struct planset *p, const struct plan_row *r)
     }
     struct plan_row k = {
         keep(p, r->account), keep(p, r->group), keep(p, r->user), keep(p, r->group_name),
-        keep(p, r->user_name), keep(p, r->user_email), keep(p, r->source), p->n,
+        keep(p, r->user_name), keep(p, r->user_email), keep(p, r->source), r->tag, p->n,
     };
     if (!k.account || !k.group || !k.user || !k.group_name || !k.user_name || !k.user_email ||
         !k.source)
@@ -124,6 +124,18 @@ void planset_sort(struct planset *p)
     p->n = w;
 }
 
+void planset_keep(struct planset *p, int (*keep_row)(size_t tag, void *ctx), void *ctx)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (keep_row(p->rows[i].tag, ctx))
+            p->rows[w++] = p->rows[i];
+    p->n = w;
+}
+
+/* A cell a spreadsheet would evaluate. */
+static int formula_like(const char *s) { return strchr("=+-@", s[0]) && s[0]; }
+
 int planset_csv(const struct planset *p, struct buf *b)
 {
     static const char header[] =
@@ -135,9 +147,19 @@ int planset_csv(const struct planset *p, struct buf *b)
         const struct plan_row *r = &p->rows[i];
         const char *f[] = {r->group, r->user, r->account, r->group_name, r->user_name,
                            r->user_email, r->source};
-        for (size_t k = 0; k < sizeof f / sizeof *f; k++)
-            if (csv_put_field(b, f[k], strlen(f[k]), k == 0) != 0)
+        for (size_t k = 0; k < sizeof f / sizeof *f; k++) {
+            if (k >= 3 && k <= 5 && formula_like(f[k])) {
+                /* The ' goes inside the field, quoted or not. */
+                struct buf cell = {0};
+                int bad = buf_append(&cell, "'", 1) || buf_append(&cell, f[k], strlen(f[k])) ||
+                          csv_put_field(b, cell.p, cell.len, 0);
+                buf_free(&cell);
+                if (bad)
+                    return -1;
+            } else if (csv_put_field(b, f[k], strlen(f[k]), k == 0) != 0) {
                 return -1;
+            }
+        }
         if (buf_append(b, "\n", 1) != 0)
             return -1;
     }
@@ -176,13 +198,25 @@ int idlist_add(struct idlist *l, const char *id, size_t len)
     return r;
 }
 
-/* Whether the first line names column among its fields (',', ';' or TAB). */
+/* 1 when the first line names column among its fields (',', ';' or TAB), 0
+ * when it holds no separator or quote, or is a comment (a one-id-a-line
+ * list), -1 when it is a header without column. */
 static int header_names(const char *line, const char *column)
 {
     size_t clen = strlen(column);
     const char *s = line;
     if ((unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
         s += 3;
+    size_t first = strcspn(s, ",;\t\"\r\n");
+    if (s[0] == '#' || s[first] == '\0' || s[first] == '\r' || s[first] == '\n') {
+        /* One field: a header of that one column, or the first id. */
+        const char *a = s, *e = s + first;
+        while (a < e && (*a == ' ' || *a == '\t'))
+            a++;
+        while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        return (size_t)(e - a) == clen && strncasecmp(a, column, clen) == 0;
+    }
     while (*s && *s != '\n' && *s != '\r') {
         size_t n = strcspn(s, ",;\t\r\n");
         const char *a = s, *e = s + n;
@@ -196,7 +230,7 @@ static int header_names(const char *line, const char *column)
         if (*s == ',' || *s == ';' || *s == '\t')
             s++;
     }
-    return 0;
+    return -1;
 }
 
 static int load_csv(struct idlist *l, FILE *f, const char *path, const char *column, char *err,
@@ -231,7 +265,8 @@ static int load_csv(struct idlist *l, FILE *f, const char *path, const char *col
     return rc;
 }
 
-static int load_lines(struct idlist *l, FILE *f, const char *path, char *err, size_t errlen)
+static int load_lines(struct idlist *l, FILE *f, const char *path, const char *column,
+                      char *err, size_t errlen)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -250,7 +285,14 @@ static int load_lines(struct idlist *l, FILE *f, const char *path, char *err, si
             e--;
         if (s == e || *s == '#')
             continue;
-        const char *bad = csvin_check_id(s, (size_t)(e - s), "id", why, sizeof why);
+        if (memchr(s, ',', (size_t)(e - s)) || memchr(s, ';', (size_t)(e - s)) ||
+            memchr(s, '\t', (size_t)(e - s)) || memchr(s, '"', (size_t)(e - s))) {
+            snprintf(err, errlen, "%s line %lu: a separator or quote in a list of one %s a "
+                     "line; a CSV needs a %s column in its header", path, lineno, column, column);
+            rc = -1;
+            break;
+        }
+        const char *bad = csvin_check_id(s, (size_t)(e - s), column, why, sizeof why);
         if (bad) {
             snprintf(err, errlen, "%s line %lu: %s", path, lineno, bad);
             rc = -1;
@@ -282,8 +324,13 @@ int idlist_load(struct idlist *l, const char *path, const char *column, char *er
     if (!fgets(first, sizeof first, f))
         first[0] = '\0';
     rewind(f);
-    int rc = header_names(first, column) ? load_csv(l, f, path, column, err, errlen)
-                                         : load_lines(l, f, path, err, errlen);
+    int kind = header_names(first, column), rc = -1;
+    if (kind > 0)
+        rc = load_csv(l, f, path, column, err, errlen);
+    else if (kind == 0)
+        rc = load_lines(l, f, path, column, err, errlen);
+    else
+        snprintf(err, errlen, "%s line 1: a CSV header without a %s column", path, column);
     fclose(f);
     return rc;
 }

@@ -16,6 +16,7 @@
 struct plan_row {
     const char *account, *group, *user;
     const char *group_name, *user_name, *user_email, *source;
+    size_t tag;                /* the caller's: whose row it is */
     size_t seq;                /* set by planset_add: the order added */
 };
 
@@ -30,11 +31,16 @@ void planset_init(struct planset *p);
 void planset_free(struct planset *p);
 /* Adds a row (the strings are copied; NULL is ""). 0, or -1 on ENOMEM. */
 int planset_add(struct planset *p, const struct plan_row *r);
+/* Keeps only the rows for which keep(tag, ctx) is true. */
+void planset_keep(struct planset *p, int (*keep)(size_t tag, void *ctx), void *ctx);
 /* Sorts by account, user, group, and keeps one row of each pair: the first
  * added, with any name it lacks taken from the others, and their sources
  * joined ("user.groups+list-groups"). Counts the others in duplicates. */
 void planset_sort(struct planset *p);
-/* The whole CSV, header included, into b (reset first). 0, or -1 on ENOMEM. */
+/* The whole CSV, header included, into b (reset first). A name or email that
+ * a spreadsheet would take for a formula (starting with = + - or @) is
+ * written after a ' so that opening the plan runs nothing; ids are written
+ * as they are. 0, or -1 on ENOMEM. */
 int planset_csv(const struct planset *p, struct buf *b);
 
 /* A set of ids: groups or users never to plan. */
@@ -49,7 +55,9 @@ int idlist_has(const struct idlist *l, const char *id, size_t len);
 int idlist_add(struct idlist *l, const char *id, size_t len);
 /* Reads path: a CSV whose header names column (e.g. "group_id", matched as a
  * run matches its columns), or else one id a line (surrounding blanks
- * dropped; blank lines and lines starting with '#' skipped). 0, or -1 with a
+ * dropped; blank lines and lines starting with '#' skipped). A line of that
+ * form holding a separator or a quote is refused, and so is a CSV whose
+ * header lacks column: a keep list must never be half read. 0, or -1 with a
  * one-line message naming the file and line in err. */
 int idlist_load(struct idlist *l, const char *path, const char *column, char *err,
                 size_t errlen);

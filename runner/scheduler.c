@@ -71,6 +71,10 @@ static void send_job(struct sched *s, struct job *j, mono_ms now)
     j->attempts++;
     s->counts.requests++;
     if (http_start(s->http, t) != 0) {
+        /* Its place in flight is free again, or enough of these would hold
+         * every later send back for ever. */
+        struct answer_sent sent = {now, j->inflight_at_send, j->rate_at_send};
+        answer_not_started(&s->pair, &a->pace, &sent, now);
         finish(s, j, ST_FAILED, 0, 0, t->curl_error[0] ? t->curl_error : "cannot start the request",
                "internal");
         return;

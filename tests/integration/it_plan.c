@@ -16,8 +16,11 @@
  *    user listed twice is read once and planned once.
  *  - End to end: plan a leaver, dry-run, run: the server then holds none of
  *    the leaver's memberships but the excepted group; --undo puts them back.
- *  - check: one line per account; exit 0, 1 (a blocked account), 2 (nothing
- *    listening) and 3 (a refused token). */
+ *  - A group whose later page cannot be read leaves none of its rows; with no
+ *    answer at all the plan stops (exit 2) and writes none; a keep list that
+ *    cannot be read as one is refused before anything is read.
+ *  - check: one line per account; exit 0, 1 (a blocked account, or Truto's
+ *    own 404), 2 (nothing listening) and 3 (a refused token); --summary-json. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -346,6 +349,39 @@ static void test_reads_refused_are_retried(void **state)
     assert_non_null(strstr(c->err, it_fmt(c, "(%zu 429s,", refused)));
 }
 
+/* A group whose later page cannot be read leaves none of its rows in the plan. */
+static void test_partial_list_left_out(void **state)
+{
+    struct it_ctx *c = *state;
+    it_mock_start(c, "--members", write_members(c, 9), "--page-max", "2", "--no-rate-headers",
+                  "--account-limit", "2/30s", NULL);
+    it_write_file(it_path(c, "groups.csv"), "group_id\nbig\n");
+    int rc = plan(c, "--members-of", "groups.csv", "-a", "acc1", "-o", "plan.csv",
+                  "--max-attempts", "1", NULL);
+    IT_EXPECT_EXIT(c, rc, 1);
+    it_mock_stop(c);
+    assert_non_null(strstr(c->err, "groups.csv line 2: group 'big' in account 'acc1' could not "
+                                   "be read: a later page: HTTP 429"));
+    struct csv_table *t = plan_load(c, it_path(c, "plan.csv"));
+    assert_int_equal(t->nrows, 0);
+    struct journal *j = journal_load(c);
+    assert_int_equal(journal_count_status(j, 200), 2);  /* 4 members were read, and dropped */
+}
+
+/* No answer at all: the server is the trouble, not the users. Exit 2, no plan. */
+static void test_no_answer(void **state)
+{
+    struct it_ctx *c = *state;
+    it_mock_start(c, NULL);
+    it_mock_stop(c);  /* its port is closed now */
+    write_users(c);
+    int rc = plan(c, "--groups-of", "users.csv", "-o", "plan.csv", "--max-attempts", "2", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    assert_non_null(strstr(c->err, "no answer from http://127.0.0.1:"));
+    assert_non_null(strstr(c->err, "the plan was not written"));
+    assert_false(file_exists(it_path(c, "plan.csv")));
+}
+
 /* ---- what is left out ----------------------------------------------------------- */
 
 static void test_except_and_duplicates(void **state)
@@ -364,11 +400,19 @@ static void test_except_and_duplicates(void **state)
     assert_int_equal(t->nrows, 2);
     expect_plan_row(t, "g1", "u1", "acc1", "user.groups");
     expect_plan_row(t, "g2", "u1", "acc1", "user.groups");
-    assert_non_null(strstr(c->err, "1 listed users"));
+    assert_non_null(strstr(c->err, "1 listed user,"));
     assert_non_null(strstr(c->err, "1 by --except-groups"));
     assert_non_null(strstr(c->err, "repeated lines read once"));
     struct journal *j = journal_load(c);
     assert_int_equal(j->n, 1);  /* u1 once; u2 never read */
+
+    /* A keep list that cannot be read as one is refused, and nothing is read. */
+    it_write_file(it_path(c, "export.csv"), "id,login\nu2,admin@example.com\n");
+    rc = plan(c, "--groups-of", "users.csv", "-o", "plan3.csv", "--except-users", "export.csv",
+              NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    assert_non_null(strstr(c->err, "export.csv line 1: a CSV header without a user_id column"));
+    assert_false(file_exists(it_path(c, "plan3.csv")));
 
     /* The keep list of a cleanup: empty gEveryone except u2. */
     it_mock_start(c, "--members", it_path(c, "members.csv"), NULL);
@@ -439,10 +483,21 @@ static void test_check(void **state)
     assert_non_null(strstr(c->err, "account 'acc2': ok"));
     assert_int_equal(count_lines_with(c->err, "account '"), 2);
 
-    rc = it_run(c, "--check", "--base-url", c->base_url, "-a", "acc3", NULL);
+    rc = it_run(c, "--check", "--base-url", c->base_url, "-a", "acc3", "--summary-json",
+                "check.json", NULL);
     IT_EXPECT_EXIT(c, rc, 1);
     assert_non_null(strstr(c->err, "account 'acc3': "));
     assert_non_null(strstr(c->err, "HTTP 503"));
+    assert_int_equal(count_lines_with(c->err, "acc3"), 1);  /* one line per account */
+    char *sum = it_read_file(c, it_path(c, "check.json"), NULL);
+    assert_non_null(strstr(sum, "\"integrated_account_id\":\t\"acc3\""));
+    assert_non_null(strstr(sum, "\"ok\":\tfalse"));
+    assert_non_null(strstr(sum, "\"http_status\":\t503"));
+
+    /* A 404 from Truto itself (here: a wrong base path) is no missing account data. */
+    rc = it_run(c, "check", "--base-url", it_fmt(c, "%s/v2", c->base_url), "-a", "acc1", NULL);
+    IT_EXPECT_EXIT(c, rc, 1);
+    assert_non_null(strstr(c->err, "or the base URL is wrong"));
 
     it_set_token(c, "wrong");
     rc = it_run(c, "check", "--base-url", c->base_url, "-a", "acc1", NULL);
@@ -452,10 +507,11 @@ static void test_check(void **state)
     struct journal *j = journal_load(c);
     for (size_t i = 0; i < j->n; i++) {
         assert_string_equal(j->rows[i].method, "GET");
-        assert_string_equal(j->rows[i].path, "/unified/user-directory/groups");
+        assert_true(strcmp(j->rows[i].path, "/unified/user-directory/groups") == 0 ||
+                    strcmp(j->rows[i].path, "/v2/unified/user-directory/groups") == 0);
         assert_non_null(strstr(j->rows[i].query, "limit=1"));
     }
-    assert_int_equal(j->n, 4);
+    assert_int_equal(j->n, 5);
 
     /* Nothing listening any more: connection trouble. */
     it_set_token(c, IT_TOKEN_DEFAULT);
@@ -482,6 +538,12 @@ static void test_usage(void **state)
     rc = it_run(c, "--except-users", "a.csv", "in.csv", NULL);
     IT_EXPECT_EXIT(c, rc, 2);
     assert_non_null(strstr(c->err, "--except-users is an option of grouprm plan"));
+    rc = it_run(c, "plan", "--groups-of", "a.csv", "--base-url", "http://bad host:1", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    assert_non_null(strstr(c->err, "bad base URL 'http://bad host:1'"));
+    rc = it_run(c, "check", "-a", "x", "-o", "r.csv", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    assert_non_null(strstr(c->err, "check writes no results"));
     /* A list with a bad line: nothing is read. */
     it_mock_start(c, NULL);
     it_write_file(it_path(c, "users.csv"), "user_id\nu1\n\"u\x01\"\n");
@@ -508,6 +570,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_token, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_reads_paced, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_reads_refused_are_retried, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_partial_list_left_out, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_no_answer, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_except_and_duplicates, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_leaver_end_to_end, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_check, it_setup, it_teardown),

@@ -71,6 +71,45 @@ static void test_csv_quoting(void **state)
     planset_free(&p);
 }
 
+/* A name a spreadsheet would run is written after a '; ids never change. */
+static void test_formula_names(void **state)
+{
+    (void)state;
+    struct planset p;
+    planset_init(&p);
+    add(&p, "a", "=g", "-u", "=HYPERLINK(\"x\")", "@bob", "user.groups");
+    struct buf b = {0};
+    assert_int_equal(planset_csv(&p, &b), 0);
+    assert_non_null(strstr(b.p, "\n=g,-u,a,\"'=HYPERLINK(\"\"x\"\")\",'@bob,,user.groups\n"));
+    buf_free(&b);
+    planset_free(&p);
+}
+
+static int even_tag(size_t tag, void *ctx)
+{
+    (void)ctx;
+    return tag % 2 == 0;
+}
+
+static void test_keep_by_tag(void **state)
+{
+    (void)state;
+    struct planset p;
+    planset_init(&p);
+    for (size_t i = 0; i < 6; i++) {
+        char u[8];
+        snprintf(u, sizeof u, "u%zu", i);
+        struct plan_row r = {.account = "a", .group = "g", .user = u, .source = "s", .tag = i};
+        assert_int_equal(planset_add(&p, &r), 0);
+    }
+    planset_keep(&p, even_tag, NULL);
+    assert_int_equal(p.n, 3);
+    assert_string_equal(p.rows[0].user, "u0");
+    assert_string_equal(p.rows[1].user, "u2");
+    assert_string_equal(p.rows[2].user, "u4");
+    planset_free(&p);
+}
+
 static void test_many_rows(void **state)
 {
     (void)state;
@@ -168,6 +207,23 @@ static void test_idlist_errors(void **state)
     assert_non_null(strstr(err, want));
     unlink(path);
     free(path);
+    /* A keep list is never half read: an export whose header lacks the column,
+     * or a line holding a separator or a quote, is refused. */
+    const char *bad[][2] = {
+        {"id,login\nu2,admin@example.com\n", "line 1: a CSV header without a user_id column"},
+        {"Group ID;Name\ng1;x\n", "line 1: a CSV header without a user_id column"},
+        {"\"u2\"\n", "line 1: a CSV header without a user_id column"},
+        {"u1\nu2,admin\n", "line 2: a separator or quote in a list of one user_id a line"},
+        {"# keep\nu1\n\"u2\"\n", "line 3: a separator or quote"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        path = write_tmp(bad[i][0]);
+        assert_int_equal(idlist_load(&l, path, "user_id", err, sizeof err), -1);
+        snprintf(want, sizeof want, "%s %s", path, bad[i][1]);
+        assert_non_null(strstr(err, want));
+        unlink(path);
+        free(path);
+    }
     idlist_free(&l);
 }
 
@@ -176,6 +232,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sorted_and_once),
         cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_formula_names),
+        cmocka_unit_test(test_keep_by_tag),
         cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_idlist_lines),
         cmocka_unit_test(test_idlist_csv),
