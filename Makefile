@@ -28,7 +28,7 @@ CFLAGS_ALL = $(CFLAGS_W) $(OPT) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL = $(OPT) $(LDFLAGS)
 
 PKG      = pkg-config
-RUN_LIBS = $(shell $(PKG) --libs libuv libcurl libcjson) -lcsv -lm
+RUN_LIBS = $(shell $(PKG) --libs libuv libcurl libcjson libcrypto) -lcsv -lm
 MOCK_LIBS = $(shell $(PKG) --libs libmicrohttpd libcjson) -lpthread -lm
 TEST_LIBS = $(shell $(PKG) --libs cmocka)
 
@@ -96,12 +96,14 @@ deps-test:
 
 # The plain build and the sanitizer builds are separate make runs so each gets
 # its own flags; scripts/run-tests runs all three, then one scenario of the
-# plain build under valgrind, and prints the closing line.
+# plain build under valgrind, then the ecosystem's checkers (tests/checks/), and
+# prints the closing line.
 test: deps-test
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/san BIN=build/san/bin tests
 	@$(MAKE) --no-print-directory SAN=thread BUILD=build/tsan BIN=build/tsan/bin tests
-	@scripts/run-tests build:bin build/san:build/san/bin build/tsan:build/tsan/bin valgrind:bin
+	@scripts/run-tests build:bin build/san:build/san/bin build/tsan:build/tsan/bin valgrind:bin \
+	    checks:bin
 
 demo: deps
 	@$(MAKE) --no-print-directory all
