@@ -492,7 +492,7 @@ static void on_done(struct transfer *tr, void *ctx)
                    t->kind != DIR_PROBE && t->pages == 0) {
             item_end(d, it, IT_NOT_FOUND, error);
         } else {
-            char why[520];
+            char why[800];
             if (t->kind == DIR_USER_GROUPS)
                 snprintf(why, sizeof why, "the provider puts no \"groups\" on the user object, "
                          "and List Groups by user_id answered %s", error);
