@@ -117,7 +117,7 @@ FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Irunner
 build/fuzz/fuzz_csvin: tests/fuzz/fuzz_csvin.c tests/fuzz/fuzzcheck.h runner/csvin.c runner/sha256.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lcsv -lcjson -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lcsv -lcjson -lcrypto -o $@
 build/fuzz/fuzz_headers: tests/fuzz/fuzz_headers.c tests/fuzz/fuzzcheck.h runner/headers.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lm -o $@

@@ -7,30 +7,13 @@
 
 #include "sha256.h"
 
-static void put_len(struct sha256 *h, size_t n)
-{
-    unsigned char b[8];
-    for (int i = 7; i >= 0; i--) {
-        b[i] = (unsigned char)(n & 0xff);
-        n >>= 8;
-    }
-    sha256_update(h, b, sizeof b);
-}
-
 void pair_key_of(struct pair_key *k, const char *account, size_t alen, const char *group,
                  size_t glen, const char *user, size_t ulen)
 {
-    struct sha256 h;
+    const char *f[] = {account, group, user};
+    const size_t len[] = {alen, glen, ulen};
     unsigned char d[32];
-    sha256_init(&h);
-    sha256_update(&h, "grouprm-pair", 12);
-    put_len(&h, alen);
-    sha256_update(&h, account, alen);
-    put_len(&h, glen);
-    sha256_update(&h, group, glen);
-    put_len(&h, ulen);
-    sha256_update(&h, user, ulen);
-    sha256_final(&h, d);
+    sha256_fields("grouprm-pair", 12, f, len, 3, d);
     k->hi = k->lo = 0;
     for (int i = 0; i < 8; i++) {
         k->hi = k->hi << 8 | d[i];

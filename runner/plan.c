@@ -184,15 +184,17 @@ static int plan(struct sched *s)
 
 int sched_plan(struct sched *s, struct input_id *id)
 {
-    sha256_init(&s->hash);
-    int hashed = s->fd >= 0 && csvin_hash_into(s->in, &s->hash) == 0;
-    if (plan(s) != 0)
-        return -1;
-    if (!hashed)
-        return 0;
+    int hashed = s->fd >= 0 && sha256_init(&s->hash) == 0 &&
+                 csvin_hash_into(s->in, &s->hash) == 0;
+    int planned = plan(s);
+    if (planned != 0 || !hashed) {
+        sha256_free(&s->hash);
+        return planned != 0 ? -1 : 0;
+    }
     struct stat st;
     unsigned char d[32];
-    sha256_final(&s->hash, d);
+    if (sha256_final(&s->hash, d) != 0)
+        return 0;
     sha256_hex(d, id->sha256);
     id->size = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     return 1;

@@ -257,29 +257,16 @@ int request_body(struct buf *b, const char *group_id, const char *user_id,
     return rc;
 }
 
-/* Feeds a field as an 8-byte big-endian length followed by its bytes. NULL is
- * hashed as the empty string. */
-static void hash_field(struct sha256 *s, const char *v)
-{
-    uint64_t n = v != NULL ? (uint64_t)strlen(v) : 0;
-    unsigned char len[8];
-    for (unsigned i = 0; i < 8; i++)
-        len[i] = (unsigned char)(n >> (56 - 8 * i));
-    sha256_update(s, len, sizeof len);
-    if (n > 0)
-        sha256_update(s, v, (size_t)n);
-}
-
 void idempotency_key(char out[IDEMPOTENCY_KEY_LEN + 1], const char *method,
                      const char *account, const char *group_id, const char *user_id)
 {
-    struct sha256 s;
+    /* Each field as an 8-byte big-endian length and its bytes; NULL is "". */
+    const char *f[] = {method ? method : "", account ? account : "",
+                       group_id ? group_id : "", user_id ? user_id : ""};
+    size_t len[4];
+    for (size_t i = 0; i < 4; i++)
+        len[i] = strlen(f[i]);
     unsigned char d[32];
-    sha256_init(&s);
-    hash_field(&s, method);
-    hash_field(&s, account);
-    hash_field(&s, group_id);
-    hash_field(&s, user_id);
-    sha256_final(&s, d);
+    sha256_fields(NULL, 0, f, len, 4, d);
     sha256_hex(d, out);
 }

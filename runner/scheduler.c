@@ -479,5 +479,6 @@ void sched_free(struct sched *s)
     buf_free(&s->query);
     cJSON_free(s->remote_data);
     pacer_free(&s->token_pace);
+    sha256_free(&s->hash);
     free(s);
 }

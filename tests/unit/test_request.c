@@ -372,6 +372,27 @@ static void test_key_known_value(void **state)
     assert_string_equal(k, "67e87a08210b9c7f0d0f420611111c1c4561dc7e4e49ae85f0053159bcf1cb87");
 }
 
+/* Keys recorded with the SHA-256 this project computed itself, before it
+ * came from libcrypto: every key a server has cached stays the same. */
+static void test_keys_recorded_before(void **state)
+{
+    (void)state;
+    static const char *const v[][5] = {
+        {"remove", "acct_okta_prod", "00g1k2x9aHRcontractors", "00u8f3a1bJdoe",
+         "ce331cecf850e8aa0c0c0265cfbb7d81430cada3420d717c75838caeba67f625"},
+        {"remove-user", "a", "g", "u",
+         "9a175a0d213cd40bbc86c385b92fded46fe7b224129d7137c4aaba4bf71fee97"},
+        {"add", "", "", "", "8d63c5b5e87ecb637124f009965949be705029ec6541a19fc17b1cfe540e6c8c"},
+        {"remove", "\xc3\x84\xc3\x96\xe2\x82\xac", "g\"1,\n", "u\\\t",
+         "08f32d435d8beda1d6970f40700717118f9f4dd0e974a89cf5801e00d1512e93"},
+    };
+    char k[IDEMPOTENCY_KEY_LEN + 1];
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        key(k, v[i][0], v[i][1], v[i][2], v[i][3]);
+        assert_string_equal(k, v[i][4]);
+    }
+}
+
 static void test_key_stable(void **state)
 {
     (void)state;
@@ -460,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_body_resets_buffer),
         cmocka_unit_test(test_key_format),
         cmocka_unit_test(test_key_known_value),
+        cmocka_unit_test(test_keys_recorded_before),
         cmocka_unit_test(test_key_stable),
         cmocka_unit_test(test_key_changes_with_each_field),
         cmocka_unit_test(test_key_fields_not_interchangeable),

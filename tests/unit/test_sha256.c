@@ -1,5 +1,6 @@
-/* test_sha256.c: SHA-256 against the FIPS 180-4 example vectors, plus padding
- * boundaries and streaming in uneven pieces. */
+/* test_sha256.c: SHA-256 (libcrypto's) against the FIPS 180-4 example vectors,
+ * plus padding boundaries, streaming in uneven pieces, the one-shot form and
+ * the length-prefixed fields encoding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -158,18 +159,20 @@ static void test_hex_is_lower_case_and_terminated(void **state)
     assert_memory_equal(out, "0f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff07", 64);
 }
 
-/* The CPU's SHA instructions and the portable code must agree on everything:
- * the standard's vectors, then random messages of every length around the block
- * and padding boundaries, fed in random pieces. */
-static void digest_both(const unsigned char *m, size_t len, unsigned seed, char portable[65],
-                        char accel[65])
+/* The one-shot form and the stream agree on every length around the block
+ * and padding boundaries, the stream fed in random pieces. */
+static void test_once_matches_stream(void **state)
 {
-    for (int mode = 0; mode < 2; mode++) {
-        sha256_set_accelerated(mode);
+    (void)state;
+    unsigned char m[700];
+    srand(7);
+    for (size_t i = 0; i < sizeof m; i++)
+        m[i] = (unsigned char)rand();
+    for (size_t len = 0; len <= sizeof m; len++) {
+        unsigned char once[32], streamed[32];
+        sha256_once(m, len, once);
         struct sha256 s;
-        unsigned char d[32];
-        sha256_init(&s);
-        srand(seed);
+        assert_int_equal(sha256_init(&s), 0);
         for (size_t off = 0; off < len;) {
             size_t n = (size_t)rand() % 150;
             if (n > len - off)
@@ -177,41 +180,67 @@ static void digest_both(const unsigned char *m, size_t len, unsigned seed, char 
             sha256_update(&s, m + off, n);
             off += n;
         }
-        sha256_final(&s, d);
-        sha256_hex(d, mode ? accel : portable);
+        assert_int_equal(sha256_final(&s, streamed), 0);
+        assert_memory_equal(once, streamed, 32);
     }
-    sha256_set_accelerated(1);
 }
 
-static void test_sha_instructions_match_portable(void **state)
+/* The fields' encoding, built by hand: prefix, then each length (8 bytes,
+ * big-endian) and bytes; the same from the stack and, for a message too long
+ * for it, from the stream. */
+static void fields_by_hand(const char *prefix, const char *const *f, const size_t *len, size_t n,
+                           unsigned char out[32])
+{
+    struct sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, prefix, strlen(prefix));
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b[8] = {0};
+        for (int k = 0; k < 8; k++)
+            b[k] = (unsigned char)((uint64_t)len[i] >> (56 - 8 * k));
+        sha256_update(&s, b, 8);
+        sha256_update(&s, f[i], len[i]);
+    }
+    sha256_final(&s, out);
+}
+
+static void test_fields(void **state)
 {
     (void)state;
-    int prev = sha256_set_accelerated(1);
-    if (!sha256_accelerated()) {
-        sha256_set_accelerated(prev);
-        skip();  /* this CPU has no SHA instructions: only the portable code runs */
+    static char big[6000];
+    memset(big, 'q', sizeof big);
+    const char *f[] = {"acct", "", "g\0x", big};
+    const size_t lens[][4] = {{4, 0, 3, 10}, {4, 0, 3, 1024}, {4, 0, 3, 4070}, {4, 0, 3, 6000}};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        unsigned char want[32], got[32];
+        fields_by_hand("grouprm-pair", f, lens[i], 4, want);
+        sha256_fields("grouprm-pair", 12, f, lens[i], 4, got);
+        assert_memory_equal(got, want, 32);
     }
-    static const struct { const char *msg, *hex; } v[] = {
-        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
-    };
-    char p[65], a[65];
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        digest_both((const unsigned char *)v[i].msg, strlen(v[i].msg), 1, p, a);
-        assert_string_equal(p, v[i].hex);
-        assert_string_equal(a, v[i].hex);
-    }
-    unsigned char m[700];
-    srand(7);
-    for (size_t i = 0; i < sizeof m; i++)
-        m[i] = (unsigned char)rand();
-    for (size_t len = 0; len <= sizeof m; len++) {
-        digest_both(m, len, (unsigned)len, p, a);
-        assert_string_equal(a, p);
-    }
-    sha256_set_accelerated(prev);
+    /* No two lists of fields look alike: ("ab", "") is not ("a", "b"). */
+    const char *x[] = {"ab", ""}, *y[] = {"a", "b"};
+    const size_t lx[] = {2, 0}, ly[] = {1, 1};
+    unsigned char dx[32], dy[32];
+    sha256_fields(NULL, 0, x, lx, 2, dx);
+    sha256_fields(NULL, 0, y, ly, 2, dy);
+    assert_memory_not_equal(dx, dy, 32);
+}
+
+static void test_unstarted_stream(void **state)
+{
+    (void)state;
+    struct sha256 s = {0};
+    unsigned char d[32];
+    memset(d, 0xAA, sizeof d);
+    sha256_update(&s, "abc", 3);  /* nothing happens */
+    assert_int_equal(sha256_final(&s, d), -1);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(d[i], 0);
+    sha256_free(&s);  /* harmless, twice too */
+    sha256_free(&s);
+    assert_int_equal(sha256_init(&s), 0);
+    sha256_free(&s);  /* a stream that is never finished */
+    assert_null(s.ctx);
 }
 
 int main(void)
@@ -226,7 +255,9 @@ int main(void)
         cmocka_unit_test(test_streaming_matches_one_shot),
         cmocka_unit_test(test_zero_length_update_is_noop),
         cmocka_unit_test(test_hex_is_lower_case_and_terminated),
-        cmocka_unit_test(test_sha_instructions_match_portable),
+        cmocka_unit_test(test_once_matches_stream),
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_unstarted_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
