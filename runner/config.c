@@ -23,6 +23,7 @@ const char *config_usage(void)
            "  -r, --retry-log FILE     rows to run again (default output/retry.csv)\n"
            "      --dry-run, --strict  send nothing / nothing if any row is invalid\n"
            "      --resume [--force]   after a crash: skip rows done (--force: new INPUT)\n"
+           "      --overwrite          start again over results that hold rows (else exit 2)\n"
            "      --undo RESULTS       re-add every pair RESULTS records as removed\n"
            "Request\n"
            "      --method M           remove (default, deprecated), remove-user, or add\n"
@@ -219,7 +220,7 @@ enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
        OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
        OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
        OPT_METRICS_FILE, OPT_LOG_FORMAT, OPT_ACCOUNT_CONCURRENCY, OPT_CHECK, OPT_GROUPS_OF,
-       OPT_MEMBERS_OF, OPT_EXCEPT_GROUPS, OPT_EXCEPT_USERS };
+       OPT_MEMBERS_OF, OPT_EXCEPT_GROUPS, OPT_EXCEPT_USERS, OPT_OVERWRITE };
 
 unsigned config_threads(const struct config *c, unsigned cpus)
 {
@@ -246,6 +247,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
         {"resume", no_argument, NULL, OPT_RESUME},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"cacert", required_argument, NULL, OPT_CACERT},
@@ -375,6 +377,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             break;
         case OPT_RESUME: c->resume = 1; writes = o; break;
         case OPT_FORCE: c->force = 1; writes = o; break;
+        case OPT_OVERWRITE: c->overwrite = 1; writes = o; break;
         case OPT_DRY_RUN: c->dry_run = 1; writes = o; break;
         case OPT_STRICT: c->strict = 1; writes = o; break;
         case OPT_CHECK:
@@ -484,6 +487,10 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         snprintf(err, errlen, "bad base URL '%s': expected http:// or https://", c->base_url);
         return -1;
     }
+    if (c->overwrite && c->resume) {
+        snprintf(err, errlen, "--overwrite starts again and --resume continues: give one");
+        return -1;
+    }
     if (c->command != CMD_PLAN && (c->groups_of || c->members_of || c->except_groups ||
                                    c->except_users)) {
         snprintf(err, errlen, "--%s is an option of grouprm plan",
@@ -494,7 +501,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     if (c->command != CMD_RUN && writes) {
         static const struct { int opt; const char *name; } names[] = {
             {OPT_RESUME, "resume"}, {OPT_FORCE, "force"}, {OPT_DRY_RUN, "dry-run"},
-            {OPT_STRICT, "strict"}, {OPT_UNDO, "undo"},
+            {OPT_STRICT, "strict"}, {OPT_UNDO, "undo"}, {OPT_OVERWRITE, "overwrite"},
         };
         const char *name = "";
         for (size_t i = 0; i < sizeof names / sizeof *names; i++)

@@ -47,6 +47,7 @@ struct config {
     double timeout_s;
     int resume;               /* skip pairs the results file has done; append */
     int force;                /* resume even if the input changed */
+    int overwrite;            /* start again over a results file that holds rows */
     int dry_run;              /* plan and record, send nothing */
     int strict;               /* send nothing if any row is invalid */
     const char *method;       /* remove | remove-user | add */

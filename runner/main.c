@@ -55,39 +55,56 @@ static void on_finished(void *ctx)
     sched_close(app->sched);
 }
 
-/* The token: from --token-file, else TRUTO_API_TOKEN. Trailing newlines and blanks
- * (as editors leave them) are dropped; anything else unusual is refused, since the
- * token goes into a header. Returns a malloc'd string or NULL (message logged). */
+/* A token file's whole text (malloc'd), or NULL (message logged). */
+static char *slurp_token(const char *path, const char *what)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        log_error("cannot open %s '%s': %s", what, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        log_warn("%s '%s' is readable by others: chmod 600 it", what, path);
+    char *tok = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&tok, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        free(tok);
+        log_error("%s '%s' is empty", what, path);
+        return NULL;
+    }
+    return tok;
+}
+
+/* The token, from the first of: --token-file, TRUTO_API_TOKEN, and the
+ * systemd credential truto-token ($CREDENTIALS_DIRECTORY/truto-token, as
+ * LoadCredential= hands it over). Trailing newlines and blanks (as editors
+ * leave them) are dropped; anything else unusual is refused, since the token
+ * goes into a header. Returns a malloc'd string or NULL (message logged). */
 static char *read_token(const struct config *cfg)
 {
     char *tok = NULL;
+    const char *env = getenv("TRUTO_API_TOKEN"), *creds = getenv("CREDENTIALS_DIRECTORY");
+    const char *source = "in TRUTO_API_TOKEN";
     if (cfg->token_file) {
-        FILE *f = fopen(cfg->token_file, "r");
-        if (!f) {
-            log_error("cannot open token file '%s': %s", cfg->token_file, strerror(errno));
-            return NULL;
-        }
-        struct stat st;
-        if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-            log_warn("token file '%s' is readable by others: chmod 600 it", cfg->token_file);
-        size_t cap = 0;
-        ssize_t n = getdelim(&tok, &cap, '\0', f);
-        fclose(f);
-        if (n < 0) {
-            free(tok);
-            log_error("token file '%s' is empty", cfg->token_file);
-            return NULL;
-        }
-    } else {
-        const char *env = getenv("TRUTO_API_TOKEN");
-        if (!env || !*env) {
-            log_error("no API token: set TRUTO_API_TOKEN or use --token-file FILE");
-            return NULL;
-        }
+        tok = slurp_token(cfg->token_file, "token file");
+        source = "in the token file";
+    } else if (env && *env) {
         tok = strdup(env);
-        if (!tok)
-            return NULL;
+    } else if (creds && *creds) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/truto-token", creds);
+        tok = slurp_token(path, "systemd credential");
+        source = "in the systemd credential truto-token";
+    } else {
+        log_error("no API token: set TRUTO_API_TOKEN, use --token-file FILE, or hand it over "
+                  "as the systemd credential truto-token (LoadCredential=)");
+        return NULL;
     }
+    if (!tok)
+        return NULL;
     size_t len = strlen(tok);
     while (len && (tok[len - 1] == '\n' || tok[len - 1] == '\r' || tok[len - 1] == ' ' ||
                    tok[len - 1] == '\t'))
@@ -97,8 +114,7 @@ static char *read_token(const struct config *cfg)
         if ((unsigned char)tok[i] < 0x21 || (unsigned char)tok[i] == 0x7f)
             bad = 1;
     if (bad) {
-        log_error("the API token %s is empty or holds spaces or control characters",
-                  cfg->token_file ? "in the token file" : "in TRUTO_API_TOKEN");
+        log_error("the API token %s is empty or holds spaces or control characters", source);
         memset(tok, 0, len);
         free(tok);
         return NULL;
@@ -374,6 +390,19 @@ static int run(const struct config *cfg)
         log_error("%s", err);
         rc = busy ? EXIT_LOCKED : EXIT_USAGE;
         goto out;
+    }
+    /* An earlier run's results are its audit trail: never replaced unasked. */
+    if (!cfg->resume && !cfg->overwrite) {
+        long rows = results_rows(cfg->output, err, sizeof err);
+        if (rows != 0) {
+            if (rows < 0)
+                log_error("%s", err);
+            else
+                log_error("'%s' already holds %ld result line%s of an earlier run: --resume to "
+                          "continue it, or --overwrite to start again (or -o another file)",
+                          cfg->output, rows, rows == 1 ? "" : "s");
+            goto out;
+        }
     }
     fp = from_stdin ? spool_stdin(cfg) : fopen(cfg->input, "rb");
     if (!fp) {

@@ -479,6 +479,38 @@ int results_lock(const char *path, int *busy, char *err, size_t errlen)
 
 /* ---- the state file ---------------------------------------------------- */
 
+long results_rows(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);  /* a device or a pipe holds no earlier run */
+        return 0;
+    }
+    long lines = 0;
+    int c, last = '\n';
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n')
+            lines++;
+        last = c;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "cannot read '%s'", path);
+        return -1;
+    }
+    if (last != '\n')
+        lines++;  /* a last line cut short by a crash is a row too */
+    return lines > 0 ? lines - 1 : 0;
+}
+
 int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
     char tmp[4200];

@@ -62,6 +62,12 @@ int results_read_done(const char *path, struct pairset *done, unsigned long *lin
  * fd, or -1 with err set; *busy is 1 when another live process holds it. */
 int results_lock(const char *path, int *busy, char *err, size_t errlen);
 
+/* How many lines after the header the results file at path holds (a
+ * partial last line counts): 0 when it is absent, holds only a header, or is
+ * not a regular file (/dev/null, a pipe), -1 when it cannot be read (err
+ * set). */
+long results_rows(const char *path, char *err, size_t errlen);
+
 /* The state file PATH.state records which input the results were made from. */
 struct input_id {
     uint64_t size;

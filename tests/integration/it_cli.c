@@ -135,7 +135,8 @@ static void test_rate_forms_accepted(void **state)
     const char *forms[] = {"0", "5/500ms", "10/1s", "100/10s", "30/1m"};
     it_mock_start(c, NULL);
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-        int rc = it_grouprm(c, in, "--account-rate", forms[i], "--token-rate", forms[i], NULL);
+        int rc = it_grouprm(c, in, "--account-rate", forms[i], "--token-rate", forms[i],
+                            "--overwrite", NULL);
         if (rc != 0) {
             fail_msg("rate \"%s\": exit %d; stderr:\n%s", forms[i], rc, c->err);
         }

@@ -1258,6 +1258,50 @@ static const char *changed_input_after_run(struct it_ctx *c)
     return in;
 }
 
+/* A rerun without --resume never replaces an earlier run's results: it stops
+ * before sending anything, names the file and both ways on. */
+static void test_rerun_refuses_to_overwrite(void **state)
+{
+    struct it_ctx *c = *state;
+    const char *in = it_path(c, "in.csv");
+    write_rows(in, "", 20, "acct-ow");
+    it_mock_start(c, NULL);
+    int rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    size_t before_len = 0;
+    const char *before = it_read_file(c, c->results, &before_len);
+    long jbefore = journal_lines_now(c);
+
+    rc = it_grouprm(c, in, "--account-rate", "0", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    char *want = it_fmt(c, "grouprm: '%s' already holds 20 result lines of an earlier run: "
+                           "--resume to continue it, or --overwrite to start again", c->results);
+    if (strstr(c->err, want) == NULL)
+        fail_msg("expected\n%s\nin:\n%s", want, c->err);
+    rc = it_grouprm(c, in, "--dry-run", NULL);  /* a dry run would replace them too */
+    IT_EXPECT_EXIT(c, rc, 2);
+    size_t after_len = 0;
+    const char *after = it_read_file(c, c->results, &after_len);
+    assert_int_equal(after_len, before_len);
+    assert_memory_equal(after, before, before_len);
+    assert_int_equal(journal_lines_now(c), jbefore);  /* nothing sent */
+
+    /* --resume continues (nothing left to do), --overwrite starts again. */
+    rc = it_grouprm(c, in, "--resume", "--account-rate", "0", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    assert_int_equal(journal_lines_now(c), jbefore);
+    rc = it_grouprm(c, in, "--overwrite", "--account-rate", "0", "--token-rate", "0", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    assert_int_equal(journal_lines_now(c), jbefore + 20);
+    struct csv_table *t = results_load(c, c->results);
+    assert_int_equal(t->nrows, 20);
+    assert_true(file_exists(it_fmt(c, "%s.state", c->results)));
+    rc = it_grouprm(c, in, "--overwrite", "--resume", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    assert_non_null(strstr(c->err, "give one"));
+    it_mock_stop(c);
+}
+
 static void test_resume_refuses_changed_input(void **state)
 {
     struct it_ctx *c = *state;
@@ -1413,6 +1457,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_results_on_full_disk_sends_nothing, it_setup,
                                         it_teardown),
         cmocka_unit_test_setup_teardown(test_retry_log_on_full_disk_sends_nothing, it_setup,
+                                        it_teardown),
+        cmocka_unit_test_setup_teardown(test_rerun_refuses_to_overwrite, it_setup,
                                         it_teardown),
         cmocka_unit_test_setup_teardown(test_resume_refuses_changed_input, it_setup,
                                         it_teardown),

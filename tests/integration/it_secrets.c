@@ -120,6 +120,53 @@ static void test_token_file_with_newline_wins_over_env(void **state)
     expect_no_secret(c);
 }
 
+/* The systemd credential: $CREDENTIALS_DIRECTORY/truto-token, used when
+ * neither --token-file nor TRUTO_API_TOKEN is given, and only then. */
+static void test_systemd_credential(void **state)
+{
+    struct it_ctx *c = *state;
+    const char *in = it_path(c, "in.csv");
+    write_pairs(in, 3, "acc");
+    const char *creds = it_path(c, "creds");
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", creds);
+    assert_int_equal(system(cmd), 0);
+    it_write_file(it_path(c, "creds/truto-token"), SECRET "\n");
+    it_add_env(c, it_fmt(c, "CREDENTIALS_DIRECTORY=%s", creds));
+    it_set_token(c, NULL);
+
+    it_mock_start(c, "--token", SECRET, NULL);
+    int rc = it_grouprm(c, in, "-v", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    expect_no_secret(c);
+    /* TRUTO_API_TOKEN comes first: a wrong one is used, and refused. */
+    it_set_token(c, "env-token-is-wrong");
+    rc = it_grouprm(c, in, "--overwrite", NULL);
+    IT_EXPECT_EXIT(c, rc, 3);
+    /* And --token-file before both. */
+    const char *tf = it_path(c, "token");
+    it_write_file(tf, SECRET);
+    rc = it_grouprm(c, in, "--token-file", tf, "--overwrite", NULL);
+    IT_EXPECT_EXIT(c, rc, 0);
+    it_mock_stop(c);
+    struct journal *j = journal_load(c);
+    assert_int_equal(journal_count_status(j, 200) + journal_count_status(j, 404), 6);
+    assert_true(journal_count_status(j, 401) >= 1);
+}
+
+/* A credentials folder without the credential: said, with its path. */
+static void test_systemd_credential_missing(void **state)
+{
+    struct it_ctx *c = *state;
+    int rc;
+    it_set_token(c, NULL);
+    it_add_env(c, it_fmt(c, "CREDENTIALS_DIRECTORY=%s", it_path(c, "nowhere")));
+    rc = it_run(c, "check", "--base-url", "http://127.0.0.1:9", "-a", "acc", NULL);
+    IT_EXPECT_EXIT(c, rc, 2);
+    assert_non_null(strstr(c->err, "cannot open systemd credential '"));
+    assert_non_null(strstr(c->err, "nowhere/truto-token'"));
+}
+
 static void test_stdin_input(void **state)
 {
     struct it_ctx *c = *state;
@@ -160,6 +207,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_file, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_token_file_with_newline_wins_over_env, it_setup,
                                         it_teardown),
+        cmocka_unit_test_setup_teardown(test_systemd_credential, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_systemd_credential_missing, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_stdin_input, it_setup, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
