@@ -52,7 +52,7 @@ IT_SRC   := $(wildcard tests/integration/it_*.c)
 .SECONDARY:
 IT_BIN   := $(IT_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 
-.PHONY: all tests test demo deps deps-test clean install fuzz
+.PHONY: all tests test demo deps deps-test clean install fuzz deb
 all: $(BIN)/grouprm $(BIN)/truto-mock
 
 $(BUILD)/%.o: %.c
@@ -129,10 +129,57 @@ fuzz: deps-test build/fuzz/fuzz_csvin build/fuzz/fuzz_headers
 	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | tail -n 12 || exit 1; \
 	done
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+# make install: grouprm, its manual page, the bash completion, the systemd units
+# (grouprm@.service, grouprm@.timer) with the job runner they start, and the
+# example job file. SYSTEMD_UNIT_DIR and LIBEXEC_DIR pick where the units and the
+# runner go; the installed units and runner name the installed paths.
+install: SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+install: LIBEXEC_DIR ?= $(PREFIX)/libexec/grouprm
+install: $(BIN)/grouprm
+	@test -f completion/grouprm || \
+	    { echo "make install: completion/grouprm (the bash completion) is missing" >&2; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(LIBEXEC_DIR) \
+	    $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/grouprm/examples
 	install -m 0755 $(BIN)/grouprm $(DESTDIR)$(PREFIX)/bin/grouprm
 	install -m 0644 runner/grouprm.1 $(DESTDIR)$(PREFIX)/share/man/man1/grouprm.1
+	install -m 0644 completion/grouprm \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/grouprm
+	sed 's|/usr/bin/grouprm|$(PREFIX)/bin/grouprm|g' systemd/grouprm-job \
+	    >$(DESTDIR)$(LIBEXEC_DIR)/grouprm-job
+	chmod 0755 $(DESTDIR)$(LIBEXEC_DIR)/grouprm-job
+	sed 's|/usr/libexec/grouprm/|$(LIBEXEC_DIR)/|g' systemd/grouprm@.service \
+	    >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/grouprm@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/grouprm@.service
+	install -m 0644 systemd/grouprm@.timer $(DESTDIR)$(SYSTEMD_UNIT_DIR)/grouprm@.timer
+	install -m 0644 systemd/example.conf \
+	    $(DESTDIR)$(PREFIX)/share/doc/grouprm/examples/example.conf
+
+# make deb: the Debian package (debian/), built by dpkg-buildpackage in a copy of
+# the tree under build/deb/src (the tracked and the untracked files, not the
+# ignored ones), so that nothing is written outside the repository and the tree's
+# own build/ and bin/ are neither packaged nor removed. Leaves
+# build/deb/grouprm_VERSION_ARCH.deb (and the -dbgsym one), .changes and .buildinfo.
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	    { echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+	@test -f completion/grouprm || \
+	    { echo "make deb: completion/grouprm (the bash completion) is missing" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+	    { echo "make deb: debian/changelog is at $$v, the Makefile at $(VERSION)" >&2; exit 1; }
+	rm -rf build/deb
+	mkdir -p build/deb/src/grouprm-$(VERSION)
+	@if [ -e .git ]; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	        tar --null -T - --ignore-failed-read -cf - 2>/dev/null; \
+	else \
+	    tar --exclude=./build --exclude=./bin --exclude=./.git -cf - .; \
+	fi | tar -xf - -C build/deb/src/grouprm-$(VERSION)
+	cd build/deb/src/grouprm-$(VERSION) && \
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -Jauto
+	mv build/deb/src/*.deb build/deb/src/*.changes build/deb/src/*.buildinfo build/deb/
+	rm -rf build/deb/src
+	@ls build/deb
 
 clean:
 	rm -rf build bin/grouprm bin/truto-mock
