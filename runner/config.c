@@ -21,6 +21,7 @@ const char *config_usage(void)
            "  -a, --account ID         integrated_account_id for rows that have none\n"
            "  -o, --output FILE        results CSV (default output/results.csv)\n"
            "  -r, --retry-log FILE     rows to run again (default output/retry.csv)\n"
+           "      --column F=NAME      take F (group_id, user_id, ...) from column NAME\n"
            "      --dry-run, --strict  send nothing / nothing if any row is invalid\n"
            "      --resume [--force]   after a crash: skip rows done (--force: new INPUT)\n"
            "      --overwrite          start again over results that hold rows (else exit 2)\n"
@@ -34,15 +35,14 @@ const char *config_usage(void)
            "  -c, --concurrency N      requests in flight at most, in all (default 256)\n"
            "      --account-concurrency N  in flight per account at most (default 0: none)\n"
            "      --threads N          threads running them (default 0: 1 per CPU, up to 4)\n"
-           "      --account-rate N/DUR per integrated account, a ceiling (default 50/10s;\n"
-           "                           0 or auto: none); below it the rate is learned\n"
-           "      --token-rate N/DUR   for the whole API token, a ceiling (default 500/10s;\n"
-           "                           0 or auto: none); below it the rate is learned\n"
+           "      --account-rate N/DUR, --token-rate N/DUR  ceilings per integrated account\n"
+           "                           (default 50/10s) and for the token (500/10s); 0 or\n"
+           "                           auto: none. Below them the rate is learned\n"
            "      --max-attempts N     tries per row (6); --timeout SECONDS per request (30)\n"
            "      --max-failure-rate P stop once over P of 200+ finished rows failed (50%)\n"
            "Connection\n"
            "      --base-url URL       default $TRUTO_BASE_URL, else " DEFAULT_BASE_URL "\n"
-           "      --token-file FILE    the API token (default: $TRUTO_API_TOKEN)\n"
+           "      --token-file FILE    the token (else $TRUTO_API_TOKEN, or a credential)\n"
            "      --cacert FILE        also trust this CA (a TLS-inspecting proxy's)\n"
            "      --resolve H:P:ADDR[,ADDR]  connect to these addresses for H:P (repeatable)\n"
            "Reporting\n"
@@ -72,6 +72,7 @@ const char *config_usage_plan(void)
            "      --except-users FILE  users never to plan (one a line, or user_id)\n"
            "  -o, --output FILE        the plan (default output/plan.csv), written whole\n"
            "  -a, --account ID         integrated_account_id for lines that have none\n"
+           "      --column F=NAME      read the list's user_id (or group_id, ...) from NAME\n"
            "      --summary-json FILE  the counts, and each user or group not read (check:\n"
            "                           each account's answer)\n"
            "Reads are paced by --account-rate, --token-rate, -c and --account-concurrency\n"
@@ -220,7 +221,7 @@ enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
        OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
        OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
        OPT_METRICS_FILE, OPT_LOG_FORMAT, OPT_ACCOUNT_CONCURRENCY, OPT_CHECK, OPT_GROUPS_OF,
-       OPT_MEMBERS_OF, OPT_EXCEPT_GROUPS, OPT_EXCEPT_USERS, OPT_OVERWRITE };
+       OPT_MEMBERS_OF, OPT_EXCEPT_GROUPS, OPT_EXCEPT_USERS, OPT_OVERWRITE, OPT_COLUMN };
 
 unsigned config_threads(const struct config *c, unsigned cpus)
 {
@@ -248,6 +249,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         {"resume", no_argument, NULL, OPT_RESUME},
         {"force", no_argument, NULL, OPT_FORCE},
         {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+        {"column", required_argument, NULL, OPT_COLUMN},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"cacert", required_argument, NULL, OPT_CACERT},
@@ -387,6 +389,28 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             }
             c->command = CMD_CHECK;
             break;
+        case OPT_COLUMN: {
+            static const char *const fields[] = {"group_id", "user_id", "integrated_account_id",
+                                                 "remote_data"};
+            const char *eq = strchr(arg, '=');
+            size_t k = 0, flen = eq ? (size_t)(eq - arg) : 0;
+            while (k < 4 && !(strlen(fields[k]) == flen && strncmp(arg, fields[k], flen) == 0))
+                k++;
+            const char *name = eq ? eq + 1 : "";
+            while (*name == ' ' || *name == '\t')
+                name++;
+            if (k == 4 || !*name) {
+                snprintf(err, errlen, "bad --column '%s': expected FIELD=NAME, FIELD one of "
+                         "group_id, user_id, integrated_account_id, remote_data", arg);
+                return -1;
+            }
+            if (c->columns[k]) {
+                snprintf(err, errlen, "--column %s is given twice", fields[k]);
+                return -1;
+            }
+            c->columns[k] = name;
+            break;
+        }
         case OPT_GROUPS_OF: c->groups_of = arg; break;
         case OPT_MEMBERS_OF: c->members_of = arg; break;
         case OPT_EXCEPT_GROUPS: c->except_groups = arg; break;

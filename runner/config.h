@@ -30,6 +30,10 @@ struct config {
     const char *groups_of;    /* plan --groups-of USERS.csv */
     const char *members_of;   /* plan --members-of GROUPS.csv */
     const char *except_groups, *except_users;  /* plan: ids never to plan */
+    /* --column F=NAME: the header name each field is read from, or NULL for
+     * the field's own name; in csvin's order: group_id, user_id,
+     * integrated_account_id, remote_data. */
+    const char *columns[4];
     const char *account;      /* -a: default integrated_account_id, or NULL */
     const char *output;       /* results CSV */
     const char *retry_log;    /* retry log CSV */

@@ -62,6 +62,8 @@ struct csvin {
     size_t ncols, colcap;
     int have[SLOT__COUNT]; /* the header names this slot */
     int need;              /* CSVIN_NEED_*: the id columns required */
+    char *names[SLOT__COUNT];  /* --column: the header name of a slot; NULL: its own */
+    char header_text[200]; /* the header row as read, for messages */
 
     size_t field_idx;      /* index of the next field in the current row */
     int row_ready;         /* a complete row is waiting */
@@ -113,17 +115,27 @@ static void parser_init_growth(struct csv_parser *p)
     csv_set_blk_size(p, 4096);
 }
 
-static int header_slot(const char *s, size_t len)
+/* A name as the header matches it: surrounding blanks dropped. */
+static void trim(const char **s, size_t *len)
 {
-    while (len && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
     }
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-        len--;
-    for (int i = 0; i < SLOT__COUNT; i++)
-        if (strlen(slot_name[i]) == len && strncasecmp(s, slot_name[i], len) == 0)
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+static int header_slot(const struct csvin *c, const char *s, size_t len)
+{
+    trim(&s, &len);
+    for (int i = 0; i < SLOT__COUNT; i++) {
+        const char *want = c->names[i] ? c->names[i] : slot_name[i];
+        size_t wlen = strlen(want);
+        trim(&want, &wlen);
+        if (wlen == len && strncasecmp(s, want, len) == 0)
             return i;
+    }
     return SLOT_NONE;
 }
 
@@ -144,7 +156,11 @@ static void on_field(void *s, size_t len, void *data)
             c->colmap = m;
             c->colcap = cap;
         }
-        int slot = header_slot(str, len);
+        size_t used = strlen(c->header_text);
+        if (used < sizeof c->header_text - 1)
+            snprintf(c->header_text + used, sizeof c->header_text - used, "%s%.*s",
+                     idx ? "," : "", (int)len, str);
+        int slot = header_slot(c, str, len);
         if (slot != SLOT_NONE && c->have[slot])
             slot = SLOT_NONE;  /* a repeated name: the first column wins */
         if (slot != SLOT_NONE)
@@ -220,6 +236,20 @@ static int fail(struct csvin *c, const char *what, unsigned long line)
     return -1;
 }
 
+int csvin_refuse_wide(const void *data, size_t n, const char *name, char *err, size_t errlen)
+{
+    const unsigned char *b = data;
+    int utf32 = n >= 4 && ((b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0) ||
+                           (b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF));
+    int utf16 = n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF));
+    if (!utf32 && !utf16)
+        return 0;
+    snprintf(err, errlen, "%s is %s; save it as \"CSV UTF-8\" or convert it with iconv -f %s -t UTF-8",
+             name, utf32 ? "UTF-32" : "UTF-16 (Excel's \"Unicode Text\")",
+             utf32 ? "UTF-32" : "UTF-16");
+    return 1;
+}
+
 static int refill(struct csvin *c)
 {
     size_t n;
@@ -248,6 +278,10 @@ static int refill(struct csvin *c)
         sha256_update(c->hash, c->chunk, n);
     if (!c->started) {
         c->started = 1;
+        if (csvin_refuse_wide(c->chunk, n, c->name, c->errmsg, sizeof c->errmsg)) {
+            c->state = -1;
+            return -1;
+        }
         if (n >= 3 && memcmp(c->chunk, "\xEF\xBB\xBF", 3) == 0)
             c->chunk_pos = 3;
         c->sep = detect_separator(c->chunk + c->chunk_pos, n - c->chunk_pos);
@@ -375,12 +409,12 @@ static const char *check_remote_data(const char *s, size_t len)
 struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account,
                          char *err, size_t errlen)
 {
-    return csvin_open_need(fp, name, default_account, CSVIN_NEED_GROUP | CSVIN_NEED_USER, err,
-                           errlen);
+    return csvin_open_need(fp, name, default_account, CSVIN_NEED_GROUP | CSVIN_NEED_USER, NULL,
+                           err, errlen);
 }
 
 struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_account,
-                              int need, char *err, size_t errlen)
+                              int need, const char *const *columns, char *err, size_t errlen)
 {
     struct csvin *c = calloc(1, sizeof *c);
     if (!c) {
@@ -391,16 +425,22 @@ struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_ac
     c->fd = -1;
     c->line = 1;
     c->need = need;
+    for (int i = 0; columns && i <= SLOT_REMOTE; i++)
+        if (columns[i] && !(c->names[i] = strdup(columns[i])))
+            c->oom = 1;
     c->chunk_cap = CHUNK_MAIN;
     c->chunk = malloc(c->chunk_cap);
     c->name = strdup(name);
     c->default_account = default_account && *default_account ? strdup(default_account) : NULL;
-    if (!c->chunk || !c->name || (default_account && *default_account && !c->default_account) ||
+    if (!c->chunk || !c->name || c->oom ||
+        (default_account && *default_account && !c->default_account) ||
         csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
         snprintf(err, errlen, "%s: out of memory", name);
         free(c->chunk);
         free(c->name);
         free(c->default_account);
+        for (int i = 0; i < SLOT__COUNT; i++)
+            free(c->names[i]);
         free(c);
         return NULL;
     }
@@ -415,6 +455,15 @@ struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_ac
     }
     c->row_ready = 0;
 
+    /* A column asked for by name must be there, wanted or not. */
+    for (int i = SLOT_GROUP; i <= SLOT_REMOTE; i++) {
+        if (!c->names[i] || c->have[i])
+            continue;
+        snprintf(err, errlen, "%s: --column %s='%s': no such column in the header row "
+                 "(line 1: %s)", name, slot_name[i], c->names[i], c->header_text);
+        csvin_close(c);
+        return NULL;
+    }
     char missing[160] = "";
     int nmissing = 0;
     for (int i = SLOT_GROUP; i <= SLOT_ACCOUNT; i++) {
@@ -567,5 +616,7 @@ void csvin_close(struct csvin *c)
     free(c->chunk);
     free(c->name);
     free(c->default_account);
+    for (int i = 0; i < SLOT__COUNT; i++)
+        free(c->names[i]);
     free(c);
 }

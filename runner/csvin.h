@@ -1,6 +1,7 @@
 /* csvin.h: the input CSV, streamed one row at a time through libcsv.
  *
- * Owns: UTF-8 BOM stripping, separator detection from the header (',' ';' or TAB),
+ * Owns: UTF-8 BOM stripping (a UTF-16 or UTF-32 BOM is refused, naming the
+ * encoding and the fix), separator detection from the header (',' ';' or TAB),
  * the header map (group_id, user_id, integrated_account_id, remote_data; found by
  * name, case-insensitive, surrounding spaces ignored, any order, others skipped),
  * physical line numbers (CRLF, LF and lone CR each end one line; a quoted field
@@ -49,8 +50,11 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
 #define CSVIN_NEED_GROUP 1
 #define CSVIN_NEED_USER 2
 #define CSVIN_NO_ACCOUNT 4   /* the account column is neither required nor checked */
+/* columns, when not NULL, holds for group_id, user_id, integrated_account_id
+ * and remote_data the header name each is read from (NULL: its own name),
+ * matched as the own names are (--column). */
 struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_account,
-                              int need, char *err, size_t errlen);
+                              int need, const char *const *columns, char *err, size_t errlen);
 
 /* 1: *row filled; 0: end of input; -1: the file is malformed or unreadable, see
  * csvin_error(). After 0 or -1, further calls return the same. */
@@ -73,6 +77,10 @@ int csvin_seek(struct csvin *c, off_t offset, unsigned long line);
  * -1 when the bytes read so far are no longer all in memory (a header longer
  * than the first chunk). */
 int csvin_hash_into(struct csvin *c, struct sha256 *h);
+
+/* 1, with the message in err, when data starts with a UTF-16 or UTF-32 byte
+ * order mark: grouprm reads UTF-8 only, and says how to convert. */
+int csvin_refuse_wide(const void *data, size_t n, const char *name, char *err, size_t errlen);
 
 const char *csvin_error(const struct csvin *c);  /* "input.csv line 7: unclosed quote" */
 char csvin_separator(const struct csvin *c);

@@ -689,7 +689,8 @@ static int read_list(struct dir *d, const char *path)
     }
     char err[600];
     int need = !d->plan ? 0 : d->users ? CSVIN_NEED_USER : CSVIN_NEED_GROUP;
-    struct csvin *in = csvin_open_need(f, d->list_name, d->cfg->account, need, err, sizeof err);
+    struct csvin *in = csvin_open_need(f, d->list_name, d->cfg->account, need, d->cfg->columns,
+                                       err, sizeof err);
     int rc = in ? 0 : -1, r = 0;
     if (!in)
         log_error("%s", err);

@@ -21,6 +21,7 @@
 #include "report.h"
 #include "results.h"
 #include "scheduler.h"
+#include "sha256.h"
 
 enum exit_code {
     EXIT_OK = 0,
@@ -200,6 +201,8 @@ static int prepare_resume(const struct config *cfg, int planned, const struct in
         why = "no state file beside it says which input it was made from";
     else if (old.size != id->size || strcmp(old.sha256, id->sha256) != 0)
         why = "the input differs from the one it was made from (size or SHA-256)";
+    else if (strcmp(old.columns, id->columns) != 0)
+        why = "its columns were mapped differently (--column) when it was made";
     if (why && !cfg->force) {
         log_error("cannot resume '%s': %s; use --force to resume anyway", cfg->output, why);
         return -1;
@@ -208,6 +211,25 @@ static int prepare_resume(const struct config *cfg, int planned, const struct in
         log_warn("resuming '%s' although %s (--force)", cfg->output, why);
     log_info("resuming: %lu results lines read, %zu pairs already done", lines, done->n);
     return 0;
+}
+
+/* The --column mapping as a digest for the state file: "" when every field
+ * is read from its own name. */
+static void columns_id(const struct config *cfg, char out[65])
+{
+    const char *f[4];
+    size_t len[4], mapped = 0;
+    for (int i = 0; i < 4; i++) {
+        f[i] = cfg->columns[i] ? cfg->columns[i] : "";
+        len[i] = strlen(f[i]);
+        mapped += cfg->columns[i] != NULL;
+    }
+    out[0] = '\0';
+    if (!mapped)
+        return;
+    unsigned char d[32];
+    sha256_fields("grouprm-columns", 15, f, len, 4, d);
+    sha256_hex(d, out);
 }
 
 /* Whether path names the file fp has open. */
@@ -364,7 +386,7 @@ static int run(const struct config *cfg)
 {
     double started = wall_now();
     int reported = 0;
-    struct input_id id;
+    struct input_id id = {0};
     int planned = 0;
     char err[600];
     int rc = EXIT_USAGE, lock_fd = -1, busy = 0;
@@ -410,7 +432,8 @@ static int run(const struct config *cfg)
             log_error("cannot open '%s': %s", cfg->input, strerror(errno));
         goto out;
     }
-    in = csvin_open(fp, name, cfg->account, err, sizeof err);
+    in = csvin_open_need(fp, name, cfg->account, CSVIN_NEED_GROUP | CSVIN_NEED_USER, cfg->columns,
+                         err, sizeof err);
     if (!in) {
         log_error("%s", err);
         goto out;
@@ -433,6 +456,7 @@ static int run(const struct config *cfg)
     }
     long keep = -1;
     planned = sched_plan(app.sched, &id);
+    columns_id(cfg, id.columns);
     if (planned < 0 || (cfg->resume && prepare_resume(cfg, planned, &id, &done, &keep) != 0)) {
         discard_sched(&app);
         goto out;

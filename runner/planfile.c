@@ -238,7 +238,7 @@ static int load_csv(struct idlist *l, FILE *f, const char *path, const char *col
 {
     int need = strcmp(column, "group_id") == 0 ? CSVIN_NEED_GROUP : CSVIN_NEED_USER;
     /* Ids, whatever the account. */
-    struct csvin *in = csvin_open_need(f, path, NULL, need | CSVIN_NO_ACCOUNT, err, errlen);
+    struct csvin *in = csvin_open_need(f, path, NULL, need | CSVIN_NO_ACCOUNT, NULL, err, errlen);
     if (!in)
         return -1;
     struct csvin_row row;
@@ -321,9 +321,14 @@ int idlist_load(struct idlist *l, const char *path, const char *column, char *er
         return -1;
     }
     char first[4096] = "";
-    if (!fgets(first, sizeof first, f))
-        first[0] = '\0';
+    size_t got = fread(first, 1, sizeof first - 1, f);
+    first[got] = '\0';
     rewind(f);
+    if (csvin_refuse_wide(first, got, path, err, errlen)) {
+        fclose(f);
+        return -1;
+    }
+    first[strcspn(first, "\n")] = '\0';
     int kind = header_names(first, column), rc = -1;
     if (kind > 0)
         rc = load_csv(l, f, path, column, err, errlen);

@@ -534,10 +534,12 @@ int write_file_atomic(const char *path, const char *data, size_t len, char *err,
 
 int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen)
 {
-    char path[4096], text[160];
+    char path[4096], text[320];
     snprintf(path, sizeof path, "%s.state", results_path);
     int n = snprintf(text, sizeof text, "grouprm-state 1\ninput_size %llu\ninput_sha256 %s\n",
                      (unsigned long long)id->size, id->sha256);
+    if (id->columns[0] && n > 0 && (size_t)n < sizeof text)
+        n += snprintf(text + n, sizeof text - (size_t)n, "input_columns %s\n", id->columns);
     return write_file_atomic(path, text, (size_t)n, err, errlen);
 }
 
@@ -556,8 +558,13 @@ int state_read(const char *results_path, struct input_id *id, char *err, size_t 
     int version;
     int n = fscanf(f, "grouprm-state %d input_size %llu input_sha256 %64s", &version, &size,
                    id->sha256);
+    id->columns[0] = '\0';
+    /* Written only for a mapped run: absent, the columns had their own names. */
+    if (n == 3 && fscanf(f, " input_columns %64s", id->columns) != 1)
+        id->columns[0] = '\0';
     fclose(f);
-    if (n != 3 || version != 1 || strlen(id->sha256) != 64) {
+    if (n != 3 || version != 1 || strlen(id->sha256) != 64 ||
+        (id->columns[0] && strlen(id->columns) != 64)) {
         snprintf(err, errlen, "'%s' is not a grouprm state file", path);
         return -1;
     }

@@ -72,6 +72,7 @@ long results_rows(const char *path, char *err, size_t errlen);
 struct input_id {
     uint64_t size;
     char sha256[65];
+    char columns[65];    /* SHA-256 of the --column mapping; "" for none */
 };
 int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen);
 /* 1 read, 0 absent, -1 unreadable or malformed (err set). */

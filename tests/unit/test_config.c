@@ -279,6 +279,27 @@ static void test_plan_and_check_commands(void **state)
     assert_string_equal(c.input, "plan");
 }
 
+static void test_column_option(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[600];
+    assert_int_equal(parse(&c, err, NULL, 6, "--column", "group_id=Group ID", "--column",
+                           "remote_data= extra", "in.csv"), 0);
+    assert_string_equal(c.columns[0], "Group ID");
+    assert_null(c.columns[1]);
+    assert_null(c.columns[2]);
+    assert_string_equal(c.columns[3], "extra");
+    const char *bad[] = {"group_id", "group_id=", "groupid=X", "=X", "user_id= "};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(parse(&c, err, NULL, 4, "--column", bad[i], "in.csv"), -1);
+        assert_non_null(strstr(err, "expected FIELD=NAME"));
+    }
+    assert_int_equal(parse(&c, err, NULL, 6, "--column", "user_id=A", "--column", "user_id=B",
+                           "in.csv"), -1);
+    assert_string_equal(err, "--column user_id is given twice");
+}
+
 static void test_plan_help(void **state)
 {
     (void)state;
@@ -389,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_help_lists_exit_codes),
         cmocka_unit_test(test_plan_and_check_commands),
         cmocka_unit_test(test_plan_help),
+        cmocka_unit_test(test_column_option),
         cmocka_unit_test(test_proxy_from_env_follows_libcurl_rules),
         cmocka_unit_test(test_check_resolve),
         cmocka_unit_test(test_threads),

@@ -410,6 +410,77 @@ static void test_cursor_seek_within_and_beyond_its_buffer(void **state)
     fclose(fp);
 }
 
+/* UTF-16 and UTF-32 (Excel's "Unicode Text" is UTF-16LE with a BOM) are
+ * refused by their byte order marks, naming the encoding and the fix; a
+ * UTF-8 BOM is read as before. */
+static void test_wide_encodings_refused(void **state)
+{
+    (void)state;
+    static const struct { const char *data; size_t len; const char *enc; } cases[] = {
+        {"\xff\xfeg\0r\0o\0u\0p\0", 12, "UTF-16 (Excel's \"Unicode Text\")"},
+        {"\xfe\xff\0g\0r", 6, "UTF-16 (Excel's \"Unicode Text\")"},
+        {"\xff\xfe\0\0g\0\0\0", 8, "UTF-32"},
+        {"\0\0\xfe\xff\0\0\0g", 8, "UTF-32"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct reader r;
+        assert_null(open_mem(&r, cases[i].data, cases[i].len, "acme"));
+        char want[300];
+        snprintf(want, sizeof want, "in.csv is %s; save it as \"CSV UTF-8\" or convert it with "
+                 "iconv -f %s -t UTF-8", cases[i].enc, strncmp(cases[i].enc, "UTF-32", 6) ? "UTF-16"
+                 : "UTF-32");
+        assert_string_equal(r.err, want);
+        fclose(r.fp);
+    }
+    struct reader r;
+    static const char utf8[] = "\xef\xbb\xbfgroup_id,user_id\ng1,u1\n";
+    assert_non_null(OPEN(&r, utf8, "acme"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g1");
+    assert_int_equal(row.line, 2);
+    close_mem(&r);
+}
+
+static struct csvin *open_cols(struct reader *r, const char *data, const char *const *cols)
+{
+    r->fp = fmemopen((void *)data, strlen(data), "rb");
+    assert_non_null(r->fp);
+    r->c = csvin_open_need(r->fp, "export.csv", NULL, CSVIN_NEED_GROUP | CSVIN_NEED_USER, cols,
+                           r->err, sizeof r->err);
+    return r->c;
+}
+
+/* --column: a field is read from the column named for it, matched as the
+ * own names are; its own name then no longer counts. */
+static void test_column_mapping(void **state)
+{
+    (void)state;
+    const char *cols[4] = {"Group ID", "User ID", " Okta Account ", NULL};
+    struct reader r;
+    assert_non_null(open_cols(&r, "user_id,group id,USER ID ,okta account,group_id\n"
+                                   "x,g1,u1,a1,y\n", cols));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g1");
+    assert_string_equal(row.user_id, "u1");
+    assert_string_equal(row.account, "a1");
+    assert_null(row.invalid);
+    close_mem(&r);
+
+    /* A mapped column that is missing names the option and the header row. */
+    const char *bad[4] = {"Group", NULL, NULL, NULL};
+    assert_null(open_cols(&r, "Group ID\tuser_id\tintegrated_account_id\ng\tu\ta\n", bad));
+    assert_string_equal(r.err, "export.csv: --column group_id='Group': no such column in the "
+                               "header row (line 1: Group ID,user_id,integrated_account_id)");
+    fclose(r.fp);
+    /* Also for a field not required (remote_data). */
+    const char *rd[4] = {NULL, NULL, NULL, "Extra"};
+    assert_null(open_cols(&r, "group_id,user_id,integrated_account_id\ng,u,a\n", rd));
+    assert_non_null(strstr(r.err, "--column remote_data='Extra': no such column"));
+    fclose(r.fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +503,8 @@ int main(void)
         cmocka_unit_test(test_large_input_across_chunks),
         cmocka_unit_test(test_cursor_resumes_at_recorded_rows),
         cmocka_unit_test(test_cursor_seek_within_and_beyond_its_buffer),
+        cmocka_unit_test(test_wide_encodings_refused),
+        cmocka_unit_test(test_column_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
