@@ -68,15 +68,24 @@ void ticker_arm(struct ticker *t, mono_ms at)
         arm_timer(t, at);
         return;
     }
-    /* Absolute, on CLOCK_MONOTONIC, which uv_now() reads in whole ms: half
-     * way through the due millisecond, so that what is sent then reaches a
-     * server's own millisecond clock in the same millisecond each time, small
-     * delays on the way either side notwithstanding. */
+    /* On CLOCK_MONOTONIC, which uv_now() reads in whole ms: half way through
+     * the due millisecond, so that what is sent then reaches a server's own
+     * millisecond clock in the same millisecond each time, small delays on the
+     * way either side notwithstanding. Armed relative to a clock read made
+     * here, not with TFD_TIMER_ABSTIME: the same instant, and a tool that
+     * shifts the wall clock for a test (libfaketime) leaves a relative timer
+     * alone where it would move an absolute one. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t due = (int64_t)at * 1000000 + TICKER_PHASE_NS;
+    int64_t rel = due - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+    if (rel < 1)
+        rel = 1;  /* due already: at once (a zero value would disarm) */
     struct itimerspec its;
     memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(at / 1000);
-    its.it_value.tv_nsec = (long)(at % 1000) * 1000000L + TICKER_PHASE_NS;
-    if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+    its.it_value.tv_sec = (time_t)(rel / 1000000000);
+    its.it_value.tv_nsec = (long)(rel % 1000000000);
+    if (timerfd_settime(t->fd, 0, &its, NULL) != 0) {
         arm_timer(t, at);  /* not expected; it still wakes within a millisecond */
         return;
     }
