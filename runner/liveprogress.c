@@ -77,7 +77,7 @@ static void progress_cb(uv_timer_t *timer)
                 last_pause = s->active[i]->pace.paused_until;
         }
     if (v.paused)
-        v.paused_until = wall_now() + (double)(last_pause - now) / 1000.0;
+        v.paused_for_s = (double)(last_pause - now) / 1000.0;
     char line[512];
     progress_format(line, sizeof line, &v);
     if (s->progress_tty)

@@ -47,11 +47,12 @@ void progress_format(char *buf, size_t len, const struct progress_view *v)
         snprintf(eta, sizeof eta, "ETA ?");
     }
     if (v->paused) {
-        time_t t = (time_t)(v->paused_until + 0.999);
-        struct tm tm;
-        localtime_r(&t, &tm);
-        snprintf(pause, sizeof pause, ", paused: %lu account%s until %02d:%02d:%02d", v->paused,
-                 v->paused == 1 ? "" : "s", tm.tm_hour, tm.tm_min, tm.tm_sec);
+        /* For how long, not until when: a time of day would need the wall
+         * clock, which no pace or progress reads. */
+        char d[24];
+        format_duration(v->paused_for_s > 1 ? v->paused_for_s : 1, d, sizeof d);
+        snprintf(pause, sizeof pause, ", paused: %lu account%s for %s", v->paused,
+                 v->paused == 1 ? "" : "s", d);
     }
     char added[32] = "";
     if (v->added)

@@ -17,7 +17,7 @@ struct progress_view {
     double rate;               /* requests per second, recent */
     double eta_s;              /* seconds left; < 0 = unknown */
     unsigned long paused;      /* accounts paused by the server now */
-    double paused_until;       /* wall clock, epoch seconds, of the last pause end */
+    double paused_for_s;       /* seconds until the last pause ends (monotonic) */
 };
 
 /* Formats the line without any terminal control or newline. */

@@ -32,13 +32,14 @@ static void test_line_shows_paused_accounts(void **state)
 {
     (void)state;
     struct progress_view v = {.done = 1, .total = 2, .eta_s = 1, .paused = 2,
-                              .paused_until = 0};
+                              .paused_for_s = 75};
     char buf[256];
     progress_format(buf, sizeof buf, &v);
-    assert_non_null(strstr(buf, ", paused: 2 accounts until "));
+    assert_non_null(strstr(buf, ", paused: 2 accounts for 1m15s"));
     v.paused = 1;
+    v.paused_for_s = 0.2;  /* never "for 0s" */
     progress_format(buf, sizeof buf, &v);
-    assert_non_null(strstr(buf, ", paused: 1 account until "));
+    assert_non_null(strstr(buf, ", paused: 1 account for 1s"));
 }
 
 static void test_line_truncates_safely(void **state)
