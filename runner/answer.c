@@ -1,7 +1,11 @@
 /* answer.c: see answer.h. */
 #include "answer.h"
 
+#include <math.h>
 #include <stdio.h>
+
+#include "log.h"
+#include "skew.h"
 
 double answer_pace(struct pacer_pair *pair, struct pacer *acct, const struct transfer *t,
                    const struct verdict *v, const struct answer_sent *sent,
@@ -52,4 +56,23 @@ void answer_describe(char *buf, size_t len, const struct transfer *t,
         snprintf(buf, len, "HTTP %ld", t->http_status);
     else
         buf[0] = '\0';
+}
+
+void answer_clock(struct skew *k, int *capped_said, struct transfer *t, const char *base_url)
+{
+    struct rl_hints *h = &t->hints;
+    if (h->has_date) {
+        if (skew_sample(k, h->date_epoch, h->host_epoch)) {
+            char host[256];
+            skew_host(base_url, host, sizeof host);
+            log_info("%s's clock is %.0f s %s this host's; waits use the server's clock", host,
+                     fabs(k->est_s), k->est_s > 0 ? "ahead of" : "behind");
+        }
+        hints_resolve_skew(h, h->host_epoch, k->lo_s);
+    }
+    if (h->asked_s > 0 && !*capped_said) {
+        *capped_said = 1;
+        log_info("the server asked for a wait of %.0f s, which no rate limit explains: waiting "
+                 "%.0f s at most (said once)", h->asked_s, HINT_WAIT_CAP_S);
+    }
 }

@@ -35,6 +35,16 @@ double answer_pace(struct pacer_pair *pair, struct pacer *acct, const struct tra
 void answer_not_started(struct pacer_pair *pair, struct pacer *acct,
                         const struct answer_sent *sent, mono_ms now);
 
+struct skew;
+
+/* What the answer says of the server's clock: a sample for the skew estimate,
+ * then the answer's stated times read again against the estimate's bound
+ * (hints_resolve_skew),
+ * said once when it is beyond SKEW_WARN_S ("api.truto.one's clock is 300 s
+ * ahead of this host's; waits use the server's clock"), and, once per run
+ * (*capped_said), a wait that hints_resolve held to HINT_WAIT_CAP_S. */
+void answer_clock(struct skew *k, int *capped_said, struct transfer *t, const char *base_url);
+
 /* The transfer's error in one line: the transport error, else "HTTP 404:
  * message" from the body's facts, else "HTTP 404"; "" for a success. */
 void answer_describe(char *buf, size_t len, const struct transfer *t,

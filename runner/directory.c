@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "pacer.h"
 #include "planfile.h"
 #include "results.h"
+#include "skew.h"
 #include "ticker.h"
 
 #define NEVER UINT64_MAX
@@ -108,6 +110,8 @@ struct dir {
     struct pairset listed;   /* (account, id) of every item, for repeated lines */
     unsigned long listed_dups, left_listed, left_groups, left_users;
     unsigned long reads, answered, http429, retries;
+    struct skew skew;
+    int capped_said;
     struct planset plan_rows;
 };
 
@@ -460,6 +464,7 @@ static void on_done(struct transfer *tr, void *ctx)
     answer_describe(error, sizeof error, tr, &facts);
     if (tr->http_status)
         d->answered++;
+    answer_clock(&d->skew, &d->capped_said, tr, d->cfg->base_url);
     if (tr->http_status == 404 && !facts.is_remote_error) {
         /* Truto's own 404, not the provider's: no user or group is missing,
          * the account is not visible to this token (or the base URL is wrong). */
@@ -874,6 +879,10 @@ static int plan_summary(const struct dir *d, int rc, const unsigned long *counts
     cJSON_AddNumberToObject(o, "reads", (double)d->reads);
     cJSON_AddNumberToObject(o, "http_429", (double)d->http429);
     cJSON_AddNumberToObject(o, "retries", (double)d->retries);
+    if (d->skew.samples)
+        cJSON_AddNumberToObject(o, "server_clock_skew_s", round(d->skew.est_s * 10) / 10);
+    else
+        cJSON_AddNullToObject(o, "server_clock_skew_s");
     if (d->stop == RUNNING)
         cJSON_AddStringToObject(o, "plan", cfg->output);
     else

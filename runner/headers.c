@@ -13,6 +13,8 @@
  * parameters. Unknown parameters are skipped if well formed. */
 #include "headers.h"
 
+#include <math.h>
+
 #include <limits.h>
 #include <string.h>
 
@@ -402,6 +404,8 @@ static void feed_reset(struct rl_hints *h, const char *v, size_t len, double now
         return;
     h->has_reset = 1;
     h->reset_s = reset_from_value(r, now_epoch);
+    h->reset_at_set = r > EPOCH_THRESHOLD;
+    h->reset_at = r;
 }
 
 /* IETF RateLimit: "policy";r=REMAINING;t=SECONDS, possibly several policies.
@@ -452,7 +456,45 @@ static void feed_ietf_policy(struct rl_hints *h, const char *v, size_t len)
 
 int hints_may_use(const char *line, size_t len)
 {
-    return len > 0 && (lower(line[0]) == 'r' || lower(line[0]) == 'x');
+    return len > 0 && (lower(line[0]) == 'r' || lower(line[0]) == 'x' || lower(line[0]) == 'd');
+}
+
+/* A wait against the server's clock: stated minus the server's now. */
+static double wait_until(double at, double server_now)
+{
+    return at > server_now ? at - server_now : 0;
+}
+
+void hints_resolve(struct rl_hints *h, double host_now_epoch)
+{
+    hints_resolve_skew(h, host_now_epoch, NAN);
+}
+
+void hints_resolve_skew(struct rl_hints *h, double host_now_epoch, double server_minus_host_lo)
+{
+    double server_now = host_now_epoch;
+    h->host_epoch = host_now_epoch;
+    if (h->has_date) {
+        /* Date is truncated to the second: the server's now is in [Date, Date + 1). */
+        double mid = h->date_epoch + 0.5;
+        if (host_now_epoch < mid - 1.0 || host_now_epoch > mid + 1.0)
+            server_now = isnan(server_minus_host_lo) ? mid
+                                                     : host_now_epoch + server_minus_host_lo;
+    }
+    if (h->retry_at_set)
+        h->retry_after_s = wait_until(h->retry_at, server_now);
+    if (h->reset_at_set)
+        h->reset_s = wait_until(h->reset_at, server_now);
+    h->asked_s = 0;
+    if (h->has_retry_after && h->retry_after_s > HINT_WAIT_CAP_S) {
+        h->asked_s = h->retry_after_s;
+        h->retry_after_s = HINT_WAIT_CAP_S;
+    }
+    if (h->has_reset && h->reset_s > HINT_WAIT_CAP_S) {
+        if (h->reset_s > h->asked_s)
+            h->asked_s = h->reset_s;
+        h->reset_s = HINT_WAIT_CAP_S;
+    }
 }
 
 void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
@@ -464,10 +506,19 @@ void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
     trim(&value, &value_len);
 
     if (eq_nocase(name, name_len, "retry-after")) {
-        double s;
+        double s, when;
         if (parse_retry_after(value, value_len, now_epoch, &s) == 0) {
             h->has_retry_after = 1;
             h->retry_after_s = s;
+            h->retry_at_set = !is_digit(value[0]) &&
+                              parse_http_date(value, value_len, &when) == 0;
+            h->retry_at = h->retry_at_set ? when : 0;
+        }
+    } else if (eq_nocase(name, name_len, "date")) {
+        double when;
+        if (parse_http_date(value, value_len, &when) == 0) {
+            h->has_date = 1;
+            h->date_epoch = when;
         }
     } else if (eq_nocase(name, name_len, "ratelimit-limit") ||
                eq_nocase(name, name_len, "x-ratelimit-limit") ||

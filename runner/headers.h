@@ -6,10 +6,17 @@
  * seconds), and the IETF RateLimit ("default";r=50;t=30) and RateLimit-Policy
  * ("default";q=100;w=10) fields. Header names are matched case-insensitively.
  * Bad or out-of-range values are ignored, never trusted: a hint is only set when
- * its value parsed cleanly. All times come out as seconds from now (>= 0). */
+ * its value parsed cleanly. All times come out as seconds from now (>= 0),
+ * against the server's own clock once hints_resolve has run. */
 #ifndef GROUPRM_HEADERS_H
 #define GROUPRM_HEADERS_H
 #include <stddef.h>
+
+/* The longest wait a header may ask for: a stated reset or Retry-After
+ * beyond it is taken as this (see hints_resolve). Rate-limit windows are
+ * seconds to minutes long; a longer wait is a wrong clock, or a quota that
+ * retrying every five minutes learns about anyway. */
+#define HINT_WAIT_CAP_S 300.0
 
 struct rl_hints {
     int has_retry_after;  double retry_after_s;  /* Retry-After, seconds from now */
@@ -17,6 +24,12 @@ struct rl_hints {
     int has_reset;        double reset_s;        /* window resets in this many seconds */
     int has_limit;        long limit;            /* requests per window */
     int has_window;       double window_s;       /* window length from a ;w= policy */
+    /* Times the server stated by its own clock, kept for hints_resolve. */
+    int has_date;         double date_epoch;     /* the Date header */
+    int reset_at_set;     double reset_at;       /* a reset given as a Unix time */
+    int retry_at_set;     double retry_at;       /* a Retry-After given as an HTTP date */
+    double asked_s;       /* set by hints_resolve when it capped a wait: what was asked */
+    double host_epoch;    /* set by hints_resolve: the host's clock at the headers' end */
 };
 
 void hints_init(struct rl_hints *h);
@@ -31,8 +44,24 @@ void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
 void hints_feed_line(struct rl_hints *h, const char *line, size_t len, double now_epoch);
 
 /* 0 when hints_feed_line would certainly ignore the line (every header it reads
- * starts with R or X), so the caller need not read the clock for it. */
+ * starts with D, R or X), so the caller need not read the clock for it. */
 int hints_may_use(const char *line, size_t len);
+
+/* Once every header is in: turns the times the server stated by its own
+ * clock (a reset as a Unix time, an HTTP-date Retry-After) into waits
+ * against the response's Date, so that a host clock minutes off changes no
+ * wait (RFC 9110 reads Retry-After so). Date has whole seconds: when the host
+ * clock agrees with it to within a second, the host's finer reading is used;
+ * without a Date, the host's (host_now_epoch) is the only reference. Each
+ * wait is then held to HINT_WAIT_CAP_S; asked_s says what was asked when a
+ * cap applied (0 otherwise). */
+void hints_resolve(struct rl_hints *h, double host_now_epoch);
+/* The same with what is known of the server's clock: server_minus_host_lo is
+ * a lower bound of the server's clock minus the host's (skew.h), or NAN for
+ * none. With it, the server's now is the host's clock plus that bound, finer
+ * than Date's whole seconds and never later than the truth, so no wait is cut
+ * short. */
+void hints_resolve_skew(struct rl_hints *h, double host_now_epoch, double server_minus_host_lo);
 
 /* Retry-After: "120" or "Wed, 21 Oct 2015 07:28:00 GMT". Returns 0 and sets
  * *out_s (clamped at 0 for dates in the past), or -1 when unparseable. */

@@ -375,6 +375,9 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
         hints_init(&t->hints);  /* a new response (after a 1xx, say) starts afresh */
     else if (hints_may_use(b, len))  /* the clock is read only for lines that may need it */
         hints_feed_line(&t->hints, b, len, wall_now());
+    else if (len <= 2 && (len == 0 || b[0] == '\r' || b[0] == '\n'))
+        /* The end of the headers: the server's stated times against its Date. */
+        hints_resolve(&t->hints, wall_now());
     return len;
 }
 

@@ -1,6 +1,10 @@
 /* report.c: --summary-json and --metrics-file. See report.h. */
 #include "report.h"
 
+#include <math.h>
+
+#include "skew.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +78,12 @@ int report_summary_json(const struct report *r, char *err, size_t errlen)
     cJSON_AddNumberToObject(root, "requests", (double)c->requests);
     cJSON_AddNumberToObject(root, "http_429", (double)c->http429);
     cJSON_AddNumberToObject(root, "retries", (double)c->retries);
+    /* Server minus host, from the answers' Date; null when none had one. */
+    const struct skew *k = r->sched ? sched_skew(r->sched) : NULL;
+    if (k && k->samples)
+        cJSON_AddNumberToObject(root, "server_clock_skew_s", round(k->est_s * 10) / 10);
+    else
+        cJSON_AddNullToObject(root, "server_clock_skew_s");
     cJSON_AddNumberToObject(root, "elapsed_seconds", elapsed);
     cJSON_AddNumberToObject(root, "requests_per_second",
                             elapsed > 0 ? (double)c->requests / elapsed : 0);

@@ -22,6 +22,7 @@
 #include "request.h"
 #include "scheduler.h"
 #include "sha256.h"
+#include "skew.h"
 
 struct account;
 
@@ -119,6 +120,8 @@ struct sched {
     int finished;
     uint64_t rng;
     struct run_counts counts;
+    struct skew skew;          /* the server's clock against ours, from Date */
+    int capped_said;           /* a header's wait was held to HINT_WAIT_CAP_S, and said */
 
     uv_timer_t progress;       /* redraws (terminal) or prints (log) the progress line */
     int progress_on, progress_tty;

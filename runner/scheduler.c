@@ -267,6 +267,7 @@ static void on_done(struct transfer *t, void *ctx)
 
     if (t->http_status == 429)
         s->counts.http429++;
+    answer_clock(&s->skew, &s->capped_said, t, s->cfg->base_url);
     struct answer_sent sent = {j->sent_at, j->inflight_at_send, j->rate_at_send};
     double wait_s = answer_pace(&s->pair, &a->pace, t, &v, &sent,
                                 s->cfg->account_rate.dur_ms, now);
@@ -430,6 +431,7 @@ void sched_interrupt(struct sched *s)
 enum stop_reason sched_stop_reason(const struct sched *s) { return s->stop; }
 int sched_input_failed(const struct sched *s) { return s->input_failed; }
 const struct run_counts *sched_counts(const struct sched *s) { return &s->counts; }
+const struct skew *sched_skew(const struct sched *s) { return &s->skew; }
 
 static void noop_close(uv_handle_t *h) { (void)h; }
 

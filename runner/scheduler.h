@@ -78,6 +78,9 @@ void sched_set_progress(struct sched *s, int tty, uint64_t interval_ms);
 enum stop_reason sched_stop_reason(const struct sched *s);
 int sched_input_failed(const struct sched *s);
 const struct run_counts *sched_counts(const struct sched *s);
+/* The server's clock against this host's (skew.h), from the answers so far. */
+struct skew;
+const struct skew *sched_skew(const struct sched *s);
 /* Closes the scheduler's handles; run the loop afterwards, then sched_free. */
 void sched_close(struct sched *s);
 void sched_free(struct sched *s);

@@ -11,7 +11,7 @@
 
 enum {
     OPT_PORT = 256, OPT_TOKEN, OPT_JOURNAL, OPT_MEMBERS, OPT_ACCOUNT_LIMIT,
-    OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RATE_HEADERS, OPT_BLOCKED,
+    OPT_TOKEN_LIMIT, OPT_LIMIT_MODE, OPT_NO_RATE_HEADERS, OPT_RETRY_AFTER_DATE, OPT_RATE_HEADERS, OPT_BLOCKED,
     OPT_REAUTH, OPT_THREADS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_BURST,
     OPT_LATENCY, OPT_SEED, OPT_ACCOUNT_CONCURRENCY, OPT_RETRY_AFTER_ALWAYS,
     OPT_UNREMOVABLE, OPT_PAGE_MAX, OPT_NO_USER_GROUPS, OPT_NO_GROUPS_USER_FILTER,
@@ -31,6 +31,7 @@ static const struct option long_opts[] = {
     {"account-concurrency", required_argument, NULL, OPT_ACCOUNT_CONCURRENCY},
     {"retry-after-always", required_argument, NULL, OPT_RETRY_AFTER_ALWAYS},
     {"no-rate-headers", no_argument, NULL, OPT_NO_RATE_HEADERS},
+    {"retry-after-date", no_argument, NULL, OPT_RETRY_AFTER_DATE},
     {"rate-headers", required_argument, NULL, OPT_RATE_HEADERS},
     {"blocked-account", required_argument, NULL, OPT_BLOCKED},
     {"reauth-account", required_argument, NULL, OPT_REAUTH},
@@ -62,6 +63,7 @@ static const char usage[] =
     "  --rate-headers STYLE   truto (default: ratelimit-*), okta (x-rate-limit-*)\n"
     "                         or ietf (RateLimit, RateLimit-Policy)\n"
     "  --no-rate-headers      omit the rate-limit headers (Retry-After stays)\n"
+    "  --retry-after-date     a 429's Retry-After as an HTTP date by this host's clock\n"
     "  --latency MEDIAN[,P99] delay admitted answers by a log-normal random time\n"
     "                         (milliseconds; P99 default 3 x MEDIAN; 0: off)\n"
     "  --seed N               seed for the latency draws (default 1)\n"
@@ -239,6 +241,9 @@ static int apply(struct mock_options *o, int c, const char *arg)
             return bad("--burst", arg, "a number 0-1000000000");
         o->burst = (unsigned)v;
         o->burst_set = 1;
+        return 0;
+    case OPT_RETRY_AFTER_DATE:
+        o->retry_after_date = 1;
         return 0;
     case OPT_NO_RATE_HEADERS:
         o->rate_headers = 0;

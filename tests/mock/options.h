@@ -50,6 +50,7 @@ struct mock_options {
     uint64_t seed;                 /* --seed, for the latency draws; default 1 */
     unsigned account_concurrency;  /* --account-concurrency; 0: off */
     long retry_after_always;       /* --retry-after-always S; -1: off */
+    int retry_after_date;          /* --retry-after-date: Retry-After as an HTTP date */
     const char **blocked;          /* --blocked-account values */
     size_t nblocked;
     const char **reauth;           /* --reauth-account values */

@@ -53,6 +53,7 @@ struct mock_server {
     unsigned delayed;         /* requests suspended (slow-MS, --latency), not yet completed */
     struct latency latency;
     long retry_after_always;  /* --retry-after-always; -1: off */
+    int retry_after_date;     /* --retry-after-date */
     char *tls_cert, *tls_key; /* PEM text for HTTPS, or NULL */
     size_t page_max;          /* --page-max */
     int user_groups;          /* user objects carry "groups" (not --no-user-groups) */
@@ -404,8 +405,18 @@ static void add_headers(const struct mock_server *s, const struct req *rq,
                         const struct reply *r, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (r->retry_after)
+    if (r->retry_after && s->retry_after_date) {
+        /* The same wait as a date by this host's wall clock, rounded up a
+         * second more so that it is never earlier than the delay. */
+        time_t when = time(NULL) + (time_t)r->retry_after + 1;
+        struct tm tm;
+        char date[64];
+        gmtime_r(&when, &tm);
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, date);
+    } else if (r->retry_after) {
         add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+    }
     else if (s->retry_after_always >= 0 && !r->no_retry_after)
         add_number_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
                           (unsigned long long)s->retry_after_always);
@@ -881,6 +892,7 @@ struct mock_server *server_start(const struct mock_options *o, struct mock_state
     s->rate_headers = o->rate_headers;
     s->rate_style = o->rate_style;
     s->retry_after_always = o->retry_after_always;
+    s->retry_after_date = o->retry_after_date;
     s->page_max = o->page_max;
     s->user_groups = o->user_groups;
     s->groups_user_filter = o->groups_user_filter;

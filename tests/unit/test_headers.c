@@ -683,20 +683,92 @@ static void test_may_use_keeps_every_line_that_counts(void **state)
         "X-RateLimit-Remaining: 0\r\n", "x-rate-limit-reset: 9\r\n",
         "RateLimit: \"default\";r=0;t=5\r\n", "RateLimit-Policy: \"d\";q=50;w=10\r\n",
         "X-Rate-Limit-Limit: 100\r\n", "ratelimit-reset: 4\r\n",
+        "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n", "date: Tue, 14 Nov 2023 22:13:20 GMT\r\n",
     };
     for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
         assert_true(hints_may_use(used[i], strlen(used[i])));
         assert_true(feeding_changes_hints(used[i]));
     }
     static const char *const ignored[] = {
-        "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n", "Content-Type: application/json\r\n",
-        "Server: nginx\r\n", "Connection: keep-alive\r\n", "\r\n", "",
+        "Content-Type: application/json\r\n", "Server: nginx\r\n",
+        "Content-Language: en\r\n", "Connection: keep-alive\r\n", "\r\n", "",
         "Content-Length: 48\r\n", "HTTP/1.1 200 OK\r\n",
     };
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
         assert_false(hints_may_use(ignored[i], strlen(ignored[i])));
         assert_false(feeding_changes_hints(ignored[i]));
     }
+}
+
+/* ---- hints_resolve: the server's times against its own Date --------------- */
+
+static void feed_all(struct rl_hints *h, const char *const *lines, double host_now)
+{
+    hints_init(h);
+    for (; *lines; lines++)
+        hints_feed_line(h, *lines, strlen(*lines), host_now);
+    hints_resolve(h, host_now);
+}
+
+/* The Okta-style reset and an HTTP-date Retry-After mean the same wait
+ * whatever the host's clock says, once the response has a Date. */
+static void test_resolve_uses_the_servers_date(void **state)
+{
+    (void)state;
+    const double server = 1700000000.0;  /* Date: Tue, 14 Nov 2023 22:13:20 GMT */
+    const char *const okta[] = {"Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n",
+                                "x-rate-limit-remaining: 0\r\n",
+                                "x-rate-limit-reset: 1700000003\r\n", NULL};
+    const char *const ra[] = {"Retry-After: Tue, 14 Nov 2023 22:13:24 GMT\r\n",
+                              "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n", NULL};
+    const double skews[] = {-3600, -300, -2, 0, 0.3, 2, 300, 3600};
+    for (size_t i = 0; i < sizeof skews / sizeof *skews; i++) {
+        double host = server + 0.4 + skews[i];
+        struct rl_hints h;
+        feed_all(&h, okta, host);
+        assert_true(h.has_reset && h.reset_at_set && h.has_date);
+        /* 3 s after a Date of 22:13:20, the server's now being in [:20, :21):
+         * the host's finer reading when it agrees with Date within a second,
+         * else Date's middle. */
+        double want = skews[i] > -1 && skews[i] < 1 ? 3 - 0.4 - skews[i] : 2.5;
+        assert_true(h.reset_s > want - 0.01 && h.reset_s < want + 0.01);
+        assert_true(h.asked_s == 0);
+        feed_all(&h, ra, host);
+        assert_true(h.has_retry_after && h.retry_at_set);
+        want = skews[i] > -1 && skews[i] < 1 ? 4 - 0.4 - skews[i] : 3.5;
+        assert_true(h.retry_after_s > want - 0.01 && h.retry_after_s < want + 0.01);
+    }
+    /* Without a Date the host's clock is all there is: as before. */
+    const char *const nodate[] = {"x-rate-limit-reset: 1700000003\r\n", NULL};
+    struct rl_hints h;
+    feed_all(&h, nodate, server + 1);
+    assert_true(h.reset_s > 1.99 && h.reset_s < 2.01);
+    feed_all(&h, nodate, server + 10);
+    assert_true(h.reset_s == 0);
+    /* Delta seconds need no clock at all. */
+    const char *const delta[] = {"Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n",
+                                 "Retry-After: 7\r\n", "ratelimit-reset: 4\r\n", NULL};
+    feed_all(&h, delta, server + 3600);
+    assert_true(h.retry_after_s == 7 && h.reset_s == 4 && !h.retry_at_set && !h.reset_at_set);
+}
+
+/* A wait no limit explains is held to HINT_WAIT_CAP_S, and says what was asked. */
+static void test_resolve_caps_what_a_header_may_ask(void **state)
+{
+    (void)state;
+    const char *const far[] = {"Retry-After: 86400\r\n", NULL};
+    struct rl_hints h;
+    feed_all(&h, far, 1700000000.0);
+    assert_true(h.retry_after_s == HINT_WAIT_CAP_S);
+    assert_true(h.asked_s == 86400);
+    const char *const reset[] = {"Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n",
+                                 "x-rate-limit-reset: 1700003600\r\n", NULL};
+    feed_all(&h, reset, 1700000000.2);
+    assert_true(h.reset_s == HINT_WAIT_CAP_S);
+    assert_true(h.asked_s > 3599 && h.asked_s < 3601);
+    const char *const fine[] = {"Retry-After: 300\r\n", NULL};
+    feed_all(&h, fine, 1700000000.0);
+    assert_true(h.retry_after_s == 300 && h.asked_s == 0);
 }
 
 int main(void)
@@ -756,6 +828,8 @@ int main(void)
         cmocka_unit_test(test_wait_reset_only_when_exhausted),
         cmocka_unit_test(test_wait_exhausted_without_reset),
         cmocka_unit_test(test_may_use_keeps_every_line_that_counts),
+        cmocka_unit_test(test_resolve_uses_the_servers_date),
+        cmocka_unit_test(test_resolve_caps_what_a_header_may_ask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
