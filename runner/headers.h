@@ -44,7 +44,7 @@ void hints_feed(struct rl_hints *h, const char *name, size_t name_len,
 void hints_feed_line(struct rl_hints *h, const char *line, size_t len, double now_epoch);
 
 /* 0 when hints_feed_line would certainly ignore the line (every header it reads
- * starts with D, R or X), so the caller need not read the clock for it. */
+ * starts with D, R or X). */
 int hints_may_use(const char *line, size_t len);
 
 /* Once every header is in: turns the times the server stated by its own

@@ -373,11 +373,18 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (len >= 5 && memcmp(b, "HTTP/", 5) == 0)
         hints_init(&t->hints);  /* a new response (after a 1xx, say) starts afresh */
-    else if (hints_may_use(b, len))  /* the clock is read only for lines that may need it */
-        hints_feed_line(&t->hints, b, len, wall_now());
-    else if (len <= 2 && (len == 0 || b[0] == '\r' || b[0] == '\n'))
-        /* The end of the headers: the server's stated times against its Date. */
-        hints_resolve(&t->hints, wall_now());
+    else if (hints_may_use(b, len))
+        /* No clock here: a time the server states is kept as it is, and read
+         * once, below, when every header (its Date too) is in. */
+        hints_feed_line(&t->hints, b, len, 0);
+    else if (len <= 2 && (len == 0 || b[0] == '\r' || b[0] == '\n')) {
+        /* The end of the headers: the server's stated times against its Date.
+         * The host's clock is read only when there is something to read it
+         * against; most answers state nothing by a clock. */
+        const struct rl_hints *h = &t->hints;
+        int clocked = h->has_date || h->reset_at_set || h->retry_at_set;
+        hints_resolve(&t->hints, clocked ? wall_now() : 0);
+    }
     return len;
 }
 
