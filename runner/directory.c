@@ -27,6 +27,7 @@
 #include "connect.h"
 #include "csvin.h"
 #include "dirpage.h"
+#include "grow.h"
 #include "http.h"
 #include "log.h"
 #include "outcome.h"
@@ -165,14 +166,10 @@ static struct dacct *account_get(struct dir *d, const char *id)
         d->atab = tab;
         d->atab_cap = cap;
     }
-    if (d->nacct == d->acap) {
-        size_t cap = d->acap ? d->acap * 2 : 16;
-        struct dacct **a = realloc(d->accts, cap * sizeof *a);
-        if (!a)
-            return NULL;
-        d->accts = a;
-        d->acap = cap;
-    }
+    struct dacct **grown = grow_room(d->accts, d->nacct, &d->acap, sizeof *grown, 16);
+    if (!grown)
+        return NULL;
+    d->accts = grown;
     struct dacct *a = calloc(1, sizeof *a);
     if (!a || !(a->id = strdup(id)) ||
         connect_account_pacer(&a->pace, d->cfg, uv_now(&d->loop)) != 0) {
@@ -227,14 +224,10 @@ static void task_free(struct task *t)
 
 static int heap_push(struct dir *d, struct task *t)
 {
-    if (d->nheap == d->hcap) {
-        size_t cap = d->hcap ? d->hcap * 2 : 64;
-        struct task **h = realloc(d->heap, cap * sizeof *h);
-        if (!h)
-            return -1;
-        d->heap = h;
-        d->hcap = cap;
-    }
+    struct task **h = grow_room(d->heap, d->nheap, &d->hcap, sizeof *h, 64);
+    if (!h)
+        return -1;
+    d->heap = h;
     size_t i = d->nheap++;
     while (i && d->heap[(i - 1) / 2]->due > t->due) {
         d->heap[i] = d->heap[(i - 1) / 2];
@@ -666,14 +659,10 @@ static int add_item(struct dir *d, const char *account, const char *id, unsigned
         d->listed_dups += d->plan;  /* check: an account's further rows say nothing new */
         return 0;
     }
-    if (d->nitems == d->icap) {
-        size_t cap = d->icap ? d->icap * 2 : 64;
-        struct item *n = realloc(d->items, cap * sizeof *n);
-        if (!n)
-            return -1;
-        d->items = n;
-        d->icap = cap;
-    }
+    struct item *n = grow_room(d->items, d->nitems, &d->icap, sizeof *n, 64);
+    if (!n)
+        return -1;
+    d->items = n;
     struct item *it = &d->items[d->nitems];
     memset(it, 0, sizeof *it);
     it->acct = a;

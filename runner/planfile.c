@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "csvin.h"
+#include "grow.h"
 #include "results.h"
 
 #define CHUNK_BYTES (64 * 1024)
@@ -58,14 +59,10 @@ static const char *keep(struct planset *p, const char *s)
 
 int planset_add(struct planset *p, const struct plan_row *r)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        struct plan_row *rows = realloc(p->rows, cap * sizeof *rows);
-        if (!rows)
-            return -1;
-        p->rows = rows;
-        p->cap = cap;
-    }
+    struct plan_row *rows = grow_room(p->rows, p->n, &p->cap, sizeof *rows, 256);
+    if (!rows)
+        return -1;
+    p->rows = rows;
     struct plan_row k = {
         keep(p, r->account), keep(p, r->group), keep(p, r->user), keep(p, r->group_name),
         keep(p, r->user_name), keep(p, r->user_email), keep(p, r->source), r->tag, p->n,

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "clock.h"
+#include "grow.h"
 #include "csvin.h"
 #include "pairset.h"
 #include "ratelimit.h"
@@ -134,22 +135,8 @@ struct sched {
     unsigned long last_requests;
 };
 
-/* Room for item n of an array of elem-sized items with capacity *cap: the
- * array itself when it has room, else a copy grown to twice the capacity (first
- * when empty), with *cap updated. NULL when memory is short; then the array and
- * *cap are unchanged. */
-static inline void *sched_room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
-{
-    if (n < *cap)
-        return arr;
-    size_t want = *cap ? *cap * 2 : first;
-    if (want < *cap || want > SIZE_MAX / elem)
-        return NULL;
-    void *p = realloc(arr, want * elem);
-    if (p)
-        *cap = want;
-    return p;
-}
+/* Room for one more item (grow.h). */
+#define sched_room_for grow_room
 
 /* The first reason to stop is the one kept. */
 static inline void sched_stop_run(struct sched *s, enum stop_reason why)
