@@ -17,7 +17,7 @@ BIN     ?= bin
 PREFIX  ?= /usr/local
 
 OPT      ?= -O2 -g
-CFLAGS_W := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DGROUPRM_VERSION='"$(VERSION)"'
+CFLAGS_W := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror -D_GNU_SOURCE -DGROUPRM_VERSION='"$(VERSION)"'
 ifeq ($(SAN),1)
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
@@ -36,8 +36,10 @@ CORE_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/runner/main.o
 CORE_LIB := $(BUILD)/libgrouprm.a
-# Pure modules: no I/O, no clock of their own. Unit and integration test programs
-# link only these, never the event-loop code.
+# Pure modules: no network, no event loop, no clock of their own (csvin and
+# sha256 read the file they are handed). Integration test programs link only
+# these; unit tests link the whole core library, so the scheduler's parts can be
+# driven in-process.
 PURE     := ratelimit headers backoff outcome request sha256 csvin config pairset progress
 PURE_OBJ := $(patsubst %,$(BUILD)/runner/%.o,$(filter $(PURE),$(basename $(notdir $(CORE_SRC)))))
 PURE_LIB := $(BUILD)/libgrouprm-pure.a
