@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include "ascii.h"
 
 #include <cjson/cJSON.h>
 
@@ -612,7 +612,7 @@ static const char *first_set(const char *(*get)(const char *, void *), void *ud,
 void proxy_from_env(const char *base_url, const char *(*get)(const char *name, void *ud),
                     void *ud, const char **proxy, const char **noproxy)
 {
-    int tls = strncasecmp(base_url, "https://", 8) == 0;
+    int tls = ascii_eq_nocase(base_url, "https://", 8);
     const char *p = tls ? first_set(get, ud, "https_proxy", "HTTPS_PROXY")
                         : first_set(get, ud, "http_proxy", NULL);
     if (!p)

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include "ascii.h"
 
 enum slot { SLOT_GROUP, SLOT_USER, SLOT_ACCOUNT, SLOT_REMOTE, SLOT_STATUS, SLOT__COUNT,
             SLOT_NONE = -1 };
@@ -133,7 +133,7 @@ static int header_slot(const struct csvin *c, const char *s, size_t len)
         const char *want = c->names[i] ? c->names[i] : slot_name[i];
         size_t wlen = strlen(want);
         trim(&want, &wlen);
-        if (wlen == len && strncasecmp(s, want, len) == 0)
+        if (wlen == len && ascii_eq_nocase(s, want, len))
             return i;
     }
     return SLOT_NONE;

@@ -7,6 +7,7 @@
  * safe to repeat (removing a membership twice leaves the same state, and the
  * Idempotency-Key lets the server see the repeat). */
 #include "outcome.h"
+#include "ascii.h"
 
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -32,34 +33,6 @@ const char *status_name(enum status s)
 }
 
 /* ---- body facts --------------------------------------------------------- */
-
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Case-insensitive search for a lower-case ASCII needle. */
-static int contains_nocase(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (const char *p = hay; *p != '\0'; p++) {
-        size_t i = 0;
-        while (i < n && p[i] != '\0' && lower(p[i]) == needle[i])
-            i++;
-        if (i == n)
-            return 1;
-    }
-    return 0;
-}
-
-static int eq_nocase(const char *a, const char *lit)
-{
-    while (*a != '\0' && *lit != '\0' && lower(*a) == *lit) {
-        a++;
-        lit++;
-    }
-    return *a == '\0' && *lit == '\0';
-}
 
 /* A non-empty string member, or NULL. */
 static const char *str_member(const cJSON *obj, const char *key)
@@ -119,12 +92,12 @@ static void copy_message(char *dst, size_t cap, const char *s)
 static int insight_says_blocked(const cJSON *ins)
 {
     if (cJSON_IsString(ins))
-        return ins->valuestring != NULL && eq_nocase(ins->valuestring, "account_blocked");
+        return ins->valuestring != NULL && ascii_eq_str(ins->valuestring, "account_blocked");
     if (cJSON_IsArray(ins)) {
         const cJSON *el;
         cJSON_ArrayForEach(el, ins) {
             if (cJSON_IsString(el) && el->valuestring != NULL &&
-                eq_nocase(el->valuestring, "account_blocked"))
+                ascii_eq_str(el->valuestring, "account_blocked"))
                 return 1;
         }
         return 0;
@@ -159,7 +132,7 @@ void body_facts_parse(struct body_facts *f, const char *body, size_t len)
     if (msg != NULL) {
         copy_message(f->message, sizeof f->message, msg);
         /* Checked on the whole text, not the truncated copy. */
-        if (contains_nocase(msg, "blocked"))
+        if (ascii_contains_nocase(msg, "blocked"))
             f->account_blocked = 1;
     }
     if (insight_says_blocked(cJSON_GetObjectItemCaseSensitive(root, "truto_error_insight")))

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include "ascii.h"
 
 #include "csvin.h"
 #include "grow.h"
@@ -212,7 +212,7 @@ static int header_names(const char *line, const char *column)
             a++;
         while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
-        return (size_t)(e - a) == clen && strncasecmp(a, column, clen) == 0;
+        return (size_t)(e - a) == clen && ascii_eq_nocase(a, column, clen);
     }
     while (*s && *s != '\n' && *s != '\r') {
         size_t n = strcspn(s, ",;\t\r\n");
@@ -221,7 +221,7 @@ static int header_names(const char *line, const char *column)
             a++;
         while (e > a && (e[-1] == ' ' || e[-1] == '"'))
             e--;
-        if ((size_t)(e - a) == clen && strncasecmp(a, column, clen) == 0)
+        if ((size_t)(e - a) == clen && ascii_eq_nocase(a, column, clen))
             return 1;
         s += n;
         if (*s == ',' || *s == ';' || *s == '\t')
