@@ -40,7 +40,7 @@ CORE_LIB := $(BUILD)/libgrouprm.a
 # sha256 read the file they are handed). Integration test programs link only
 # these; unit tests link the whole core library, so the scheduler's parts can be
 # driven in-process.
-PURE     := ratelimit headers backoff outcome request sha256 csvin config pairset progress
+PURE     := ratelimit hints sfv httpdate backoff outcome request sha256 csvin config pairset progress
 PURE_OBJ := $(patsubst %,$(BUILD)/runner/%.o,$(filter $(PURE),$(basename $(notdir $(CORE_SRC)))))
 PURE_LIB := $(BUILD)/libgrouprm-pure.a
 
@@ -120,7 +120,8 @@ FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 build/fuzz/fuzz_csvin: tests/fuzz/fuzz_csvin.c tests/fuzz/fuzzcheck.h runner/csvin.c runner/sha256.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lcsv -lcjson -lcrypto -o $@
-build/fuzz/fuzz_headers: tests/fuzz/fuzz_headers.c tests/fuzz/fuzzcheck.h runner/headers.c
+build/fuzz/fuzz_headers: tests/fuzz/fuzz_headers.c tests/fuzz/fuzzcheck.h runner/hints.c runner/sfv.c \
+                         runner/httpdate.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -lm -o $@
 fuzz: deps-test build/fuzz/fuzz_csvin build/fuzz/fuzz_headers

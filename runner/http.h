@@ -24,7 +24,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "headers.h"
+#include "hints.h"
 #include "request.h"
 
 struct http;

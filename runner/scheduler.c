@@ -26,7 +26,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "connect.h"
-#include "headers.h"
+#include "hints.h"
 #include "http.h"
 #include "log.h"
 #include "answer.h"

@@ -6,7 +6,7 @@
  * ended. The estimate is their moving average, said once when it is large
  * and recorded in the summary. The server stamped Date no later than the
  * host got the headers, so Date minus the host's clock then is a lower bound
- * of the skew; the largest such bound is the one waits use (headers.h,
+ * of the skew; the largest such bound is the one waits use (hints.h,
  * hints_resolve_skew): finer than Date's seconds, and never late. */
 #ifndef GROUPRM_SKEW_H
 #define GROUPRM_SKEW_H

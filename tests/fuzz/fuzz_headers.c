@@ -1,17 +1,21 @@
-/* fuzz_headers.c: libFuzzer target over the response-header parsers.
+/* fuzz_headers.c: libFuzzer target over the response-header parsers: the
+ * rate-limit hints (hints.c), the structured fields they read (sfv.c) and HTTP
+ * dates (httpdate.c).
  *
  * The input is split into lines, each fed as a header line, and also given
- * whole to the Retry-After and HTTP-date parsers. Besides not crashing, every
- * hint that comes out must be usable as it is: finite, not negative, and a
- * wait no longer than a day would be absurd only if the server said so, so
- * only sanity (finite, >= 0) is required. */
+ * whole to the Retry-After, structured-field and HTTP-date parsers. Besides not
+ * crashing, every value that comes out must be usable as it is: finite, not
+ * negative where a count or a wait is meant, whole where an integer is. How
+ * long a wait may be is not checked here (hints_resolve caps it). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "headers.h"
+#include "hints.h"
+#include "httpdate.h"
+#include "sfv.h"
 #include "fuzzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,9 +43,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(isfinite(w) && (w >= 0 || w == -1));
 
     double out;
-    if (parse_retry_after(s, size, now, &out) == 0)
+    if (hints_retry_after(s, size, now, &out) == 0)
         CHECK(isfinite(out) && out >= 0);
-    if (parse_http_date(s, size, &out) == 0)
-        CHECK(isfinite(out));
+    if (httpdate_parse(s, size, &out) == 0)
+        CHECK(isfinite(out) && out == floor(out));
+
+    struct sfv_item items[SFV_MAX_ITEMS];
+    int n = sfv_parse_list(s, size, items);
+    CHECK(n == -1 || (n >= 1 && n <= SFV_MAX_ITEMS));
+    for (int i = 0; i < n; i++) {
+        const struct sfv_item *it = &items[i];
+        if (it->kind == SFV_NUMBER)
+            CHECK(isfinite(it->num));
+        if (it->has_r)
+            CHECK(it->r >= 0 && it->r == floor(it->r));
+        if (it->has_q)
+            CHECK(it->q >= 0 && it->q == floor(it->q));
+        if (it->has_t)
+            CHECK(isfinite(it->t) && it->t >= 0);
+        if (it->has_w)
+            CHECK(isfinite(it->w) && it->w > 0);
+    }
     return 0;
 }

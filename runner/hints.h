@@ -1,15 +1,19 @@
-/* headers.h: what a response's headers say about rate limits. Pure parsing.
+/* hints.h: what a response's headers say about rate limits. Pure: the clock
+ * is passed in.
  *
  * Understands Retry-After (delta seconds or an HTTP date), ratelimit-limit /
  * -remaining / -reset (reset in delta seconds, or epoch seconds when > 1e9;
- * limit may carry a policy like "110;w=10"), Okta's x-rate-limit-* (reset in epoch
- * seconds), and the IETF RateLimit ("default";r=50;t=30) and RateLimit-Policy
- * ("default";q=100;w=10) fields. Header names are matched case-insensitively.
+ * limit may carry a policy like "110;w=10"), the same three as x-ratelimit-* and
+ * as Okta's x-rate-limit-* (whose reset is in epoch seconds), the IETF RateLimit
+ * ("default";r=50;t=30) and RateLimit-Policy ("default";q=100;w=10) fields, and
+ * Date, to read the server's stated times against its own clock. The list-shaped
+ * values are read as structured fields (sfv.h), the dates as HTTP dates
+ * (httpdate.h). Header names are matched case-insensitively.
  * Bad or out-of-range values are ignored, never trusted: a hint is only set when
  * its value parsed cleanly. All times come out as seconds from now (>= 0),
  * against the server's own clock once hints_resolve has run. */
-#ifndef GROUPRM_HEADERS_H
-#define GROUPRM_HEADERS_H
+#ifndef GROUPRM_HINTS_H
+#define GROUPRM_HINTS_H
 #include <stddef.h>
 
 /* The longest wait a header may ask for: a stated reset or Retry-After
@@ -63,12 +67,12 @@ void hints_resolve(struct rl_hints *h, double host_now_epoch);
  * short. */
 void hints_resolve_skew(struct rl_hints *h, double host_now_epoch, double server_minus_host_lo);
 
-/* Retry-After: "120" or "Wed, 21 Oct 2015 07:28:00 GMT". Returns 0 and sets
- * *out_s (clamped at 0 for dates in the past), or -1 when unparseable. */
-int parse_retry_after(const char *v, size_t len, double now_epoch, double *out_s);
-
-/* IMF-fixdate, plus the obsolete RFC 850 and asctime forms. Returns 0 or -1. */
-int parse_http_date(const char *v, size_t len, double *out_epoch);
+/* A Retry-After value: delta seconds ("120": digits only, at most
+ * SFV_MAX_INT_DIGITS of them) or an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT",
+ * read against now_epoch). Surrounding blanks and a CRLF are ignored. Returns 0
+ * and sets *out_s (0 for a date in the past), or -1 when unparseable, leaving
+ * *out_s untouched. */
+int hints_retry_after(const char *v, size_t len, double now_epoch, double *out_s);
 
 /* The delay the hints ask for before the next request, in seconds, or -1 for none:
  * Retry-After when present; else reset_s when remaining is 0. */
