@@ -1,12 +1,13 @@
 /* log.c: see log.h. Each message is one write of one line, so lines from
  * different moments never interleave mid-line. */
 #include "log.h"
+#include "clock.h"
+#include "rfc3339.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static enum log_level level = LOG_NORMAL;
 static int live_line;
@@ -26,13 +27,8 @@ static void put_line(char *line, size_t len, size_t cap)
 
 static void emit_json(const char *lvl, const char *msg, cJSON *fields)
 {
-    struct timespec ts;
-    struct tm tm;
-    char when[64];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+    char when[RFC3339_LEN + 1];
+    rfc3339_format(wall_now(), when);
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return;

@@ -1,5 +1,6 @@
 /* report.c: --summary-json and --metrics-file. See report.h. */
 #include "report.h"
+#include "rfc3339.h"
 
 #include <math.h>
 
@@ -40,8 +41,8 @@ static void add_account(const char *id, unsigned long rows, const unsigned long 
 
 static void add_time(cJSON *o, const char *key, double epoch)
 {
-    char buf[40];
-    format_rfc3339(epoch, buf, sizeof buf);
+    char buf[RFC3339_LEN + 1];
+    rfc3339_format(epoch, buf);
     cJSON_AddStringToObject(o, key, buf);
 }
 

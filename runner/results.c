@@ -1,6 +1,7 @@
 /* results.c: the results CSV and the retry log. See results.h. */
 #include "results.h"
 #include "request.h"
+#include "rfc3339.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 struct results {
@@ -19,8 +19,7 @@ struct results {
     int failed;
     char err[512];
     struct buf line;           /* the line being built, reused */
-    time_t when_secs;          /* the second when_prefix holds */
-    char when_prefix[32];
+    struct rfc3339_cache when; /* finished_at's date and time, formatted once a second */
 };
 
 static const char RESULTS_HEADER[] =
@@ -56,20 +55,6 @@ int make_parent_dirs(const char *path)
     }
     free(p);
     return 0;
-}
-
-void format_rfc3339(double epoch, char *buf, size_t len)
-{
-    time_t secs = (time_t)epoch;
-    int ms = (int)((epoch - (double)secs) * 1000.0);
-    if (ms < 0)
-        ms = 0;
-    if (ms > 999)
-        ms = 999;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 /* A loop turn's rows (up to --concurrency lines) fit in one buffer, so each
@@ -186,25 +171,6 @@ static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
     return buf_append(b, d + i, sizeof d - i);
 }
 
-/* finished_at: the text up to the seconds is formatted once per second. */
-static void put_when(struct results *r, double epoch, char out[32])
-{
-    time_t secs = (time_t)epoch;
-    if (secs != r->when_secs || !r->when_prefix[0]) {
-        format_rfc3339((double)secs, r->when_prefix, sizeof r->when_prefix);
-        r->when_prefix[20] = '\0';  /* keep "YYYY-MM-DDTHH:MM:SS." */
-        r->when_secs = secs;
-    }
-    int ms = (int)((epoch - (double)secs) * 1000.0);
-    ms = ms < 0 ? 0 : ms > 999 ? 999 : ms;
-    memcpy(out, r->when_prefix, 20);
-    out[20] = (char)('0' + ms / 100);
-    out[21] = (char)('0' + ms / 10 % 10);
-    out[22] = (char)('0' + ms % 10);
-    out[23] = 'Z';
-    out[24] = '\0';
-}
-
 int results_is_retryable(enum status s)
 {
     return s == ST_FAILED || s == ST_NOT_ATTEMPTED || s == ST_INTERRUPTED;
@@ -231,8 +197,8 @@ int results_write(struct results *r, const struct row_result *row)
 {
     if (r->failed)
         return -1;
-    char when[32];
-    put_when(r, row->finished_at, when);
+    char when[RFC3339_LEN + 1];
+    rfc3339_format_cached(&r->when, row->finished_at, when);
     struct buf *b = &r->line;
     buf_reset(b);
     if (put_num(b, row->line, 0, 1) ||

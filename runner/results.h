@@ -87,8 +87,6 @@ int write_file_atomic(const char *path, const char *data, size_t len, char *err,
 struct buf;
 int csv_put_field(struct buf *b, const char *s, size_t n, int first);
 
-/* RFC 3339 UTC with milliseconds: 2026-11-28T13:02:11.123Z. buf >= 32 bytes. */
-void format_rfc3339(double epoch, char *buf, size_t len);
 /* mkdir -p of path's parent folder. 0 or -1 (errno set). */
 int make_parent_dirs(const char *path);
 
