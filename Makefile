@@ -40,8 +40,8 @@ CORE_LIB := $(BUILD)/libgrouprm.a
 # sha256 read the file they are handed). Integration test programs link only
 # these; unit tests link the whole core library, so the scheduler's parts can be
 # driven in-process.
-PURE     := ratelimit hints sfv httpdate rfc3339 backoff outcome request sha256 csvin config pairset \
-            progress
+PURE     := ratelimit hints sfv httpdate rfc3339 backoff outcome buf request sha256 csvin config \
+            pairset progress
 PURE_OBJ := $(patsubst %,$(BUILD)/runner/%.o,$(filter $(PURE),$(basename $(notdir $(CORE_SRC)))))
 PURE_LIB := $(BUILD)/libgrouprm-pure.a
 

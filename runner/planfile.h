@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "pairset.h"
-#include "request.h"
+#include "buf.h"
 
 struct plan_row {
     const char *account, *group, *user;

@@ -10,15 +10,7 @@
 #define GROUPRM_REQUEST_H
 #include <stddef.h>
 
-/* A growable byte buffer, reused between requests. len excludes the NUL that is
- * always kept after the data. */
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-void buf_reset(struct buf *b);
-int buf_append(struct buf *b, const char *s, size_t n);  /* 0, or -1 on ENOMEM */
-void buf_free(struct buf *b);
+#include "buf.h"
 
 /* Appends the percent-encoding of s[0..n) to b. */
 int url_encode_append(struct buf *b, const char *s, size_t n);

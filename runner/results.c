@@ -1,6 +1,6 @@
 /* results.c: the results CSV and the retry log. See results.h. */
 #include "results.h"
-#include "request.h"
+#include "buf.h"
 #include "rfc3339.h"
 
 #include <csv.h>
