@@ -182,7 +182,7 @@ static int prepare_resume(const struct config *cfg, int planned, const struct in
     char err[600];
     struct input_id old;
     unsigned long lines;
-    int st = state_read(cfg->output, &old, err, sizeof err);
+    int st = results_state_read(cfg->output, &old, err, sizeof err);
     if (st < 0 || results_read_done(cfg->output, done, &lines, keep, err, sizeof err) != 0) {
         log_error("%s", err);
         return -1;
@@ -472,7 +472,7 @@ static int run(const struct config *cfg)
         goto out;
     }
     /* The state first: a results file never exists without the record of its input. */
-    if ((planned > 0 && state_write(cfg->output, &id, err, sizeof err) != 0) ||
+    if ((planned > 0 && results_state_write(cfg->output, &id, err, sizeof err) != 0) ||
         !(res = results_open(cfg->output, cfg->retry_log, keep, err, sizeof err))) {
         log_error("%s", err);
         discard_sched(&app);

@@ -443,7 +443,7 @@ int results_lock(const char *path, int *busy, char *err, size_t errlen)
     return fd;
 }
 
-/* ---- the state file ---------------------------------------------------- */
+/* ---- an earlier run's rows, and whole-file writes ---------------------- */
 
 long results_rows(const char *path, char *err, size_t errlen)
 {
@@ -498,7 +498,9 @@ int write_file_atomic(const char *path, const char *data, size_t len, char *err,
     return 0;
 }
 
-int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen)
+/* ---- the state file ---------------------------------------------------- */
+
+int results_state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen)
 {
     char path[4096], text[320];
     snprintf(path, sizeof path, "%s.state", results_path);
@@ -509,7 +511,7 @@ int state_write(const char *results_path, const struct input_id *id, char *err, 
     return write_file_atomic(path, text, (size_t)n, err, errlen);
 }
 
-int state_read(const char *results_path, struct input_id *id, char *err, size_t errlen)
+int results_state_read(const char *results_path, struct input_id *id, char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s.state", results_path);

@@ -68,15 +68,19 @@ int results_lock(const char *path, int *busy, char *err, size_t errlen);
  * set). */
 long results_rows(const char *path, char *err, size_t errlen);
 
-/* The state file PATH.state records which input the results were made from. */
+/* The state file PATH.state records which input the results were made from,
+ * so that --resume refuses (without --force) results made from another input.
+ * Written whole or not at all (write_file_atomic). */
 struct input_id {
     uint64_t size;
     char sha256[65];
     char columns[65];    /* SHA-256 of the --column mapping; "" for none */
 };
-int state_write(const char *results_path, const struct input_id *id, char *err, size_t errlen);
+/* 0, or -1 with err set. */
+int results_state_write(const char *results_path, const struct input_id *id, char *err,
+                        size_t errlen);
 /* 1 read, 0 absent, -1 unreadable or malformed (err set). */
-int state_read(const char *results_path, struct input_id *id, char *err, size_t errlen);
+int results_state_read(const char *results_path, struct input_id *id, char *err, size_t errlen);
 
 /* Writes path whole or not at all: a temporary file beside it, synced, then
  * renamed over it. 0, or -1 with err set. */

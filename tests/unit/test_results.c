@@ -169,9 +169,9 @@ static void test_state_round_trip(void **state)
     memset(a.sha256, 'a', 64);
     a.sha256[64] = '\0';
     assert_int_equal(make_parent_dirs(d->out), 0);
-    assert_int_equal(state_read(d->out, &b, err, sizeof err), 0);
-    assert_int_equal(state_write(d->out, &a, err, sizeof err), 0);
-    assert_int_equal(state_read(d->out, &b, err, sizeof err), 1);
+    assert_int_equal(results_state_read(d->out, &b, err, sizeof err), 0);
+    assert_int_equal(results_state_write(d->out, &a, err, sizeof err), 0);
+    assert_int_equal(results_state_read(d->out, &b, err, sizeof err), 1);
     assert_int_equal(b.size, 12345);
     assert_string_equal(b.sha256, a.sha256);
 }
