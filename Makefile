@@ -36,10 +36,10 @@ CORE_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/runner/main.o
 CORE_LIB := $(BUILD)/libgrouprm.a
-# Pure modules: no network, no event loop, no clock of their own (csvin and
-# sha256 read the file they are handed). Integration test programs link only
-# these; unit tests link the whole core library, so the scheduler's parts can be
-# driven in-process.
+# Pure modules: no network, no event loop, no clock of their own (csvin reads
+# the file it is handed, config the argv and environment values). Integration
+# test programs link only these; unit tests link the whole core library, so the
+# scheduler's parts can be driven in-process.
 PURE     := ratelimit hints sfv httpdate rfc3339 backoff outcome buf request sha256 csvin config \
             pairset progress
 PURE_OBJ := $(patsubst %,$(BUILD)/runner/%.o,$(filter $(PURE),$(basename $(notdir $(CORE_SRC)))))

@@ -96,7 +96,6 @@ static int field_set(struct field *f, const char *s, size_t len)
     return 0;
 }
 
-/* Header names match after trimming spaces and tabs, ignoring case. */
 /* libcsv grows a field's buffer by a fixed step, copying it each time: a
  * megabytes-long field (a pasted blob in an ignored column) would cost time
  * quadratic in its size. This gives it geometric growth instead: a request the
@@ -126,6 +125,7 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
+/* Header names match after trimming spaces and tabs, ignoring case. */
 static int header_slot(const struct csvin *c, const char *s, size_t len)
 {
     trim(&s, &len);

@@ -7,11 +7,12 @@
  * physical line numbers (CRLF, LF and lone CR each end one line; a quoted field
  * that spans lines counts every line), and per-row validation.
  *
- * It reads from a FILE* it does not own and does nothing else: no network, no
- * clock, no output. Rows whose fields are all empty (",,,") are skipped like blank
- * lines. A row that fails validation is still returned, with row->invalid set, so
- * the caller can record it; only a malformed file (unclosed or stray quote, read
- * error) ends the stream with an error. */
+ * It reads the file it is given (a FILE*, or a cursor's fd through pread; it owns
+ * neither) and does nothing else: no network, no clock, no output. Rows whose
+ * fields are all empty (",,,") are skipped like blank lines. A row that fails
+ * validation is still returned, with row->invalid set, so the caller can record
+ * it; only a malformed file (unclosed or stray quote, read error) ends the
+ * stream with an error. */
 #ifndef GROUPRM_CSVIN_H
 #define GROUPRM_CSVIN_H
 #include <stddef.h>

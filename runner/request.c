@@ -1,10 +1,12 @@
 /* request.c: URL, JSON body and Idempotency-Key of one removal request.
  *
  * Everything is written into caller-owned growable buffers so one buffer can be
- * reused across thousands of rows. The body goes through cJSON rather than
- * hand-written escaping so that any bytes a CSV cell can hold come out as valid
- * JSON. The idempotency key hashes length-prefixed fields: with plain
- * concatenation ("ab","c") and ("a","bc") would share a key. */
+ * reused across thousands of rows. The body is written straight into the buffer,
+ * the ids escaped by hand as cJSON escapes a string (json_string_append), so that
+ * any bytes a CSV cell can hold come out as valid JSON with no allocation per
+ * request; cJSON parses and minifies remote_data once (json_object_minify). The
+ * idempotency key hashes length-prefixed fields: with plain concatenation
+ * ("ab","c") and ("a","bc") would share a key. */
 #include "request.h"
 
 #include <cjson/cJSON.h>

@@ -2,8 +2,10 @@
  *
  * URL:  {base}{path}?integrated_account_id=ENC(account)  (RFC 3986 unreserved kept,
  *       everything else percent-encoded; a trailing '/' on base is dropped).
- * Body: {"group_id":"...","user_id":"...","remote_data":{...}} built with cJSON, so
- *       quotes, backslashes, control characters and unicode survive intact.
+ * Body: {"group_id":"...","user_id":"...","remote_data":{...}}, the ids escaped by
+ *       hand exactly as cJSON prints a string (quote, backslash and control
+ *       characters escaped, UTF-8 as is), so any bytes a CSV cell holds come out
+ *       as valid JSON; cJSON only checks and minifies remote_data.
  * Idempotency-Key: hex SHA-256 of method, account, group and user, each
  *       length-prefixed, so it is the same on every attempt and every run. */
 #ifndef GROUPRM_REQUEST_H

@@ -2,8 +2,10 @@
  *
  * results CSV: one line per input data row, in the order rows finish:
  *   line,group_id,user_id,integrated_account_id,status,http_status,attempts,latency_ms,error,finished_at
- * retry log: the rows that did not end removed/not_found and could succeed later
- *   (failed, not_attempted, interrupted), accepted back as grouprm's INPUT unchanged:
+ * retry log: the rows that could still succeed on another run (failed,
+ *   not_attempted, interrupted; not those that ended removed, not_found or
+ *   added, nor invalid, duplicate or dry_run ones), accepted back as grouprm's
+ *   INPUT unchanged:
  *   group_id,user_id,integrated_account_id,reason,http_status,attempts,error
  *
  * Fields are quoted (RFC 4180, quotes doubled) only when they need it (separator,
@@ -49,8 +51,9 @@ const char *results_error(const struct results *r);
 int results_is_retryable(enum status s);
 
 /* --resume: reads an existing results file and adds to done every pair recorded
- * removed or not_found. A torn last row (a kill in the middle of a write) is
- * ignored, and so is a line that does not parse. *keep is the length of the
+ * removed, not_found or added (--method add and --undo rows end added). A torn
+ * last row (a kill in the middle of a write) is ignored, and so is a line that
+ * does not parse. *keep is the length of the
  * whole rows to keep, or -1 when there is no file (start from the beginning).
  * 0, or -1 with err set (unreadable, or not a grouprm results file). */
 int results_read_done(const char *path, struct pairset *done, unsigned long *lines, long *keep,
