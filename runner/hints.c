@@ -54,14 +54,21 @@ static int first_number(const char *v, size_t len, struct sfv_item *items, int *
     return 0;
 }
 
+/* The same, a count: a non-negative integer that fits a long. */
+static int first_count(const char *v, size_t len, struct sfv_item *items, int *n, long *out)
+{
+    double d;
+    return first_number(v, len, items, n, 1, &d) == 0 && to_long(d, out) == 0 ? 0 : -1;
+}
+
 static void feed_limit(struct rl_hints *h, const char *v, size_t len)
 {
     struct sfv_item items[SFV_MAX_ITEMS];
     int n;
-    double lim;
     long l;
-    if (first_number(v, len, items, &n, 1, &lim) != 0 || to_long(lim, &l) != 0)
+    if (first_count(v, len, items, &n, &l) != 0)
         return;
+    double lim = (double)l;
     h->has_limit = 1;
     h->limit = l;
     /* The window comes from the first item's own ;w=, or else from a later
@@ -79,12 +86,8 @@ static void feed_remaining(struct rl_hints *h, const char *v, size_t len)
 {
     struct sfv_item items[SFV_MAX_ITEMS];
     int n;
-    double rem;
-    long l;
-    if (first_number(v, len, items, &n, 1, &rem) != 0 || to_long(rem, &l) != 0)
-        return;
-    h->has_remaining = 1;
-    h->remaining = l;
+    if (first_count(v, len, items, &n, &h->remaining) == 0)
+        h->has_remaining = 1;
 }
 
 static void feed_reset(struct rl_hints *h, const char *v, size_t len, double now_epoch)

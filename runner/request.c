@@ -8,6 +8,7 @@
  * idempotency key hashes length-prefixed fields: with plain concatenation
  * ("ab","c") and ("a","bc") would share a key. */
 #include "request.h"
+#include "ascii.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -19,8 +20,8 @@
 /* RFC 3986 section 2.3: these never need encoding. */
 static int is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return ascii_is_alpha((char)c) || ascii_is_digit((char)c) || c == '-' || c == '.' ||
+           c == '_' || c == '~';
 }
 
 int url_encode_append(struct buf *b, const char *s, size_t n)

@@ -161,12 +161,12 @@ static int read_params(struct cur *c, struct sfv_item *it)
         skip_ows(c);
         const char *key = c->p;
         char k0 = ascii_lower(peek(c));
-        if (!((k0 >= 'a' && k0 <= 'z') || k0 == '*'))
+        if (!(ascii_is_alpha(k0) || k0 == '*'))
             return -1;
         while (!at_end(c)) {
             char k = ascii_lower(*c->p);
-            if (!((k >= 'a' && k <= 'z') || ascii_is_digit(k) || k == '_' || k == '-' ||
-                  k == '.' || k == '*'))
+            if (!(ascii_is_alpha(k) || ascii_is_digit(k) || k == '_' || k == '-' || k == '.' ||
+                  k == '*'))
                 break;
             c->p++;
         }
@@ -185,34 +185,19 @@ static int read_params(struct cur *c, struct sfv_item *it)
                 return -1;
             continue;
         }
-        double v;
+        int *has, want_int = 0, positive = 0;
+        double *val, v;
         switch (ascii_lower(key[0])) {
-        case 'r':
-            if (read_param_number(c, 1, &v) != 0)
-                return -1;
-            it->has_r = 1;
-            it->r = v;
-            break;
-        case 'q':
-            if (read_param_number(c, 1, &v) != 0)
-                return -1;
-            it->has_q = 1;
-            it->q = v;
-            break;
-        case 't':
-            if (read_param_number(c, 0, &v) != 0)
-                return -1;
-            it->has_t = 1;
-            it->t = v;
-            break;
-        default: /* 'w' */
-            /* A window of zero length means nothing; refuse it. */
-            if (read_param_number(c, 0, &v) != 0 || v <= 0)
-                return -1;
-            it->has_w = 1;
-            it->w = v;
-            break;
+        case 'r': has = &it->has_r; val = &it->r; want_int = 1; break;
+        case 'q': has = &it->has_q; val = &it->q; want_int = 1; break;
+        case 't': has = &it->has_t; val = &it->t; break;
+        /* 'w': a window of zero length means nothing; refuse it. */
+        default: has = &it->has_w; val = &it->w; positive = 1; break;
         }
+        if (read_param_number(c, want_int, &v) != 0 || (positive && v <= 0))
+            return -1;
+        *has = 1;
+        *val = v;
     }
 }
 
