@@ -60,8 +60,12 @@ static inline int ascii_eq_lit(const char *s, size_t len, const char *lit)
 /* 1 when the NUL-terminated strings a and b are the same but for case. */
 static inline int ascii_eq_str(const char *a, const char *b)
 {
-    size_t n = strlen(b);
-    return ascii_eq_nocase(a, b, n) && a[n] == '\0';
+    for (;; a++, b++) {
+        if (ascii_lower(*a) != ascii_lower(*b))
+            return 0;
+        if (*a == '\0')
+            return 1;
+    }
 }
 
 /* 1 when the NUL-terminated hay holds needle anywhere, but for case. */
