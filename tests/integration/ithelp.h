@@ -23,13 +23,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#ifndef GROUPRM_VERSION
-#define GROUPRM_VERSION "0.1.0"
-/* The results say every one of n rows was removed, and the retry log is empty. */
-void expect_all_removed(struct it_ctx *c, size_t n);
-
-#endif
-
 #define IT_TOKEN_DEFAULT "test-token"
 #define IT_MAX_ENV 16
 
