@@ -399,6 +399,21 @@ static int wait_child(pid_t pid, int pidfd, int timeout_ms, int *status)
     }
 }
 
+/* What grouprm logs when uv_loop_close finds handles still open on its main
+ * loop, a lane's or the directory reader's (main.c, http.c, directory.c): a
+ * handle leaked, which a run's results cannot show. */
+#define OPEN_HANDLES_WARNING "closed with handles still open"
+
+/* Fails the test when grouprm's stderr says a loop was closed with handles
+ * still open. */
+static void check_loops_closed(const char *err)
+{
+    if (err != NULL && strstr(err, OPEN_HANDLES_WARNING) != NULL) {
+        print_error("grouprm stderr:\n%s\n", tail(err, 3000));
+        fail_msg("grouprm closed an event loop with handles still open");
+    }
+}
+
 static void kill_and_reap(pid_t pid)
 {
     if (kill(pid, SIGKILL) != 0) {
@@ -697,6 +712,7 @@ int it_runv(struct it_ctx *c, const char *const *args)
         print_error("grouprm stderr:\n%s\n", tail(c->err, 3000));
         fail_msg("grouprm did not finish within %d ms (killed)", c->timeout_ms);
     }
+    check_loops_closed(c->err);
     if (WIFSIGNALED(st)) {
         print_error("grouprm was killed by signal %d (%s); stderr:\n%s\n", WTERMSIG(st),
                     strsignal(WTERMSIG(st)), tail(c->err, 3000));
