@@ -101,11 +101,41 @@ void it_set_outputs(struct it_ctx *c, const char *results_name, const char *retr
 /* Runs grouprm with these arguments (NULL-terminated; argv[0] is supplied), in
  * the test directory, with a clean environment. stdout/stderr land in
  * files and in c->out / c->err. Returns the exit status, or -SIGNAL when a signal
- * ended it (also reported on the test output). */
+ * ended it (also reported on the test output). Children start with SIGINT,
+ * SIGTERM, SIGXFSZ and SIGPIPE at their default dispositions, nothing blocked.
+ * A run (this or it_proc_finish's) whose stderr says it closed an event loop
+ * with handles still open fails the test. */
 int it_run(struct it_ctx *c, ...) __attribute__((sentinel));
 int it_runv(struct it_ctx *c, const char *const *args);
 /* Runs: grouprm --base-url URL -o RESULTS -r RETRY [extra...] INPUT. */
 int it_grouprm(struct it_ctx *c, const char *input, ...) __attribute__((sentinel));
+
+/* grouprm in the background, for a test that signals it, kills it or watches it
+ * while it runs. */
+struct it_proc {
+    pid_t pid;                  /* 0 once reaped */
+    int pidfd;                  /* -1 once reaped */
+    int status;                 /* wait status, once reaped */
+    char out_path[PATH_MAX];    /* its stdout: DIR/<tag>.out */
+    char err_path[PATH_MAX];    /* its stderr: DIR/<tag>.err */
+    char *err;                  /* its stderr once it_proc_finish read it (test-owned) */
+};
+/* Starts grouprm with these arguments (NULL-terminated; argv[0] is supplied) as
+ * it_run does (test directory, environment, stdin), without waiting. fsize > 0
+ * limits every file it writes to that many bytes (RLIMIT_FSIZE). A run still
+ * going at teardown is killed. */
+struct it_proc *it_start(struct it_ctx *c, const char *tag, long long fsize, ...)
+    __attribute__((sentinel));
+struct it_proc *it_startv(struct it_ctx *c, const char *tag, long long fsize,
+                          const char *const *args);
+/* Reaps p if it has exited, waiting at most timeout_ms. 1 once reaped, else 0. */
+int it_proc_wait(struct it_proc *p, int timeout_ms);
+/* Sends sig to p, which must not have been reaped. */
+void it_proc_signal(struct it_proc *p, int sig);
+/* Waits at most timeout_ms for p to exit (past that it is killed and the test
+ * fails), reads its stderr into p->err and returns the exit status, or -SIGNAL
+ * when a signal ended it. */
+int it_proc_finish(struct it_ctx *c, struct it_proc *p, int timeout_ms);
 
 /* Fails at the caller's line, showing grouprm's stderr, unless rc == want. */
 void it_expect_exit_at(struct it_ctx *c, int rc, int want, const char *file, int line);
