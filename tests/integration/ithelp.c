@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -604,6 +607,77 @@ void it_mock_startv(struct it_ctx *c, const char *const *extra)
         fail_msg("truto-mock's first line is not \"PORT <n>\": \"%s\"", line);
     }
     snprintf(c->base_url, sizeof c->base_url, "http://127.0.0.1:%d", port);
+}
+
+const char *it_mock_mark(struct it_ctx *c)
+{
+    assert_true(c->mock_pid > 0);
+    int port = 0;
+    if (sscanf(c->base_url, "http://127.0.0.1:%d", &port) != 1 || port <= 0) {
+        fail_msg("no mock port in \"%s\"", c->base_url);
+    }
+    c->marks++;
+    const char *path = it_fmt(c, "/ithelp/mark-%d", c->marks);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fail_msg("socket: %s", strerror(errno));
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        close(fd);
+        fail_msg("connect to the mock: %s", strerror(e));
+    }
+    const char *req = it_fmt(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+                             path, port);
+    size_t len = strlen(req), put = 0;
+    while (put < len) {
+        ssize_t w = send(fd, req + put, len - put, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            fail_msg("send to the mock: %s", strerror(e));
+        }
+        put += (size_t)w;
+    }
+    /* The answer comes after the request is journaled; its end is the close. */
+    char buf[4096];
+    size_t got = 0;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, MOCK_READY_TIMEOUT_MS);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            close(fd);
+            fail_msg("the mock did not answer a mark within %d ms", MOCK_READY_TIMEOUT_MS);
+        }
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            int e = errno;
+            close(fd);
+            fail_msg("read from the mock: %s", strerror(e));
+        }
+        if (k == 0) {
+            break;
+        }
+        if (got == 0 && (k < 9 || memcmp(buf, "HTTP/1.1 ", 9) != 0)) {
+            close(fd);
+            fail_msg("the mock's answer to a mark is not HTTP/1.1");
+        }
+        got += (size_t)k;
+    }
+    xclose(fd);
+    assert_true(got > 0);
+    return path;
 }
 
 void it_mock_stop(struct it_ctx *c)
@@ -1512,6 +1586,23 @@ static int by_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+const struct jrow *journal_mark(const struct journal *j, const char *mark)
+{
+    const struct jrow *hit = NULL;
+    for (size_t i = 0; i < j->n; i++) {
+        if (strcmp(j->rows[i].path, mark) == 0) {
+            if (hit != NULL) {
+                fail_msg("the journal holds mark %s twice", mark);
+            }
+            hit = &j->rows[i];
+        }
+    }
+    if (hit == NULL) {
+        fail_msg("the journal has no mark %s", mark);
+    }
+    return hit;
 }
 
 size_t journal_max_in_window(const struct journal *j, const char *account, double dur_ms,

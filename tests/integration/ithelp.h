@@ -38,6 +38,7 @@ struct it_ctx {
     int mock_pidfd;
     int mock_out;                /* read end of the mock's stdout pipe */
     int mock_starts;
+    int marks;                   /* it_mock_mark calls */
     char journal_path[PATH_MAX]; /* journal of the latest mock */
     char base_url[64];           /* "http://127.0.0.1:<port>" */
 
@@ -87,6 +88,10 @@ void it_mock_start(struct it_ctx *c, ...) __attribute__((sentinel));
 void it_mock_startv(struct it_ctx *c, const char *const *extra);
 /* SIGTERM, then waits for the exit and asserts it exited with 0. */
 void it_mock_stop(struct it_ctx *c);
+/* A mark on the mock's clock: one request (GET /ithelp/mark-K, no token: a 401) sent now
+ * and answered before this returns, so its journal row (journal_mark) comes
+ * after everything that happened before the call. Returns its path. */
+const char *it_mock_mark(struct it_ctx *c);
 
 /* ---- grouprm ---- */
 /* TRUTO_API_TOKEN for later runs; NULL removes it from the environment. */
@@ -228,6 +233,8 @@ size_t journal_count_pair(const struct journal *j, const char *account, const ch
 /* The journal rows of one pair, in seq order (test-owned array). */
 size_t journal_pair(struct it_ctx *c, const struct journal *j, const char *account,
                     const char *group, const char *user, const struct jrow ***out);
+/* The journal row of a mark from it_mock_mark; fails unless exactly one exists. */
+const struct jrow *journal_mark(const struct journal *j, const char *mark);
 /* The most requests (of one account, or all with account NULL) that fall in any
  * half-open interval of length dur_ms - tol_ms. */
 size_t journal_max_in_window(const struct journal *j, const char *account, double dur_ms,
