@@ -93,8 +93,18 @@ static int teardown(void **state)
 {
     struct life *l = *state;
     if (l->saved_err >= 0) {
+        /* A case failed while stderr was captured: show what it said. */
+        fflush(stderr);
         dup2(l->saved_err, 2);
         close(l->saved_err);
+        FILE *f = fopen(l->err_path, "r");
+        if (f) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+                fwrite(buf, 1, n, stderr);
+            fclose(f);
+        }
     }
     if (l->mock > 0) {
         kill(l->mock, SIGKILL);
