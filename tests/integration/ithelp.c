@@ -20,7 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +35,7 @@
 #define MOCK_READY_TIMEOUT_MS 15000
 #define MOCK_STOP_TIMEOUT_MS 15000
 #define RUN_TIMEOUT_MS 120000
+#define KILL_REAP_TIMEOUT_MS 15000
 #define MAX_ARGS 128
 #define JOURNAL_FIELDS 15
 
@@ -345,15 +350,39 @@ static size_t child_env(struct it_ctx *c, char **env, size_t cap, int for_groupr
 }
 
 /* Forks and execs path. Fds in_fd/out_fd/err_fd become 0/1/2; the child runs in
- * dir. Returns the pid. */
+ * dir with SIGINT, SIGTERM, SIGXFSZ and SIGPIPE at their default dispositions
+ * and no signal blocked, whatever the test process inherited; fsize > 0 limits
+ * every file it writes to that many bytes (RLIMIT_FSIZE). Returns the pid. */
 static pid_t spawn(const char *path, char *const argv[], char *const envp[], int in_fd, int out_fd,
-                   int err_fd, const char *dir)
+                   int err_fd, const char *dir, rlim_t fsize)
 {
     pid_t pid = fork();
     if (pid < 0) {
         fail_msg("fork: %s", strerror(errno));
     }
     if (pid == 0) {
+        /* Only async-signal-safe calls from here to execve. */
+        if (fsize > 0) {
+            struct rlimit rl = {.rlim_cur = fsize, .rlim_max = fsize};
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0) {
+                _exit(126);
+            }
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        const int sigs[] = {SIGINT, SIGTERM, SIGXFSZ, SIGPIPE};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+            if (sigaction(sigs[i], &sa, NULL) != 0) {
+                _exit(126);
+            }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) {
+            _exit(126);
+        }
         if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
             _exit(126);
         }
@@ -396,6 +425,21 @@ static int wait_child(pid_t pid, int pidfd, int timeout_ms, int *status)
             continue;
         }
         fail_msg("waitpid: %s", strerror(errno));
+    }
+}
+
+/* What grouprm logs when uv_loop_close finds handles still open on its main
+ * loop, a lane's or the directory reader's (main.c, http.c, directory.c): a
+ * handle leaked, which a run's results cannot show. */
+#define OPEN_HANDLES_WARNING "closed with handles still open"
+
+/* Fails the test when grouprm's stderr says a loop was closed with handles
+ * still open. */
+static void check_loops_closed(const char *err)
+{
+    if (err != NULL && strstr(err, OPEN_HANDLES_WARNING) != NULL) {
+        print_error("grouprm stderr:\n%s\n", tail(err, 3000));
+        fail_msg("grouprm closed an event loop with handles still open");
     }
 }
 
@@ -512,7 +556,7 @@ void it_mock_startv(struct it_ctx *c, const char *const *extra)
     }
     int err_fd = open_out(errpath);
     int in_fd = open_in("/dev/null");
-    pid_t pid = spawn(c->mock_bin, (char *const *)argv, envp, in_fd, pfd[1], err_fd, c->dir);
+    pid_t pid = spawn(c->mock_bin, (char *const *)argv, envp, in_fd, pfd[1], err_fd, c->dir, 0);
     xclose(pfd[1]);
     xclose(err_fd);
     xclose(in_fd);
@@ -563,6 +607,77 @@ void it_mock_startv(struct it_ctx *c, const char *const *extra)
         fail_msg("truto-mock's first line is not \"PORT <n>\": \"%s\"", line);
     }
     snprintf(c->base_url, sizeof c->base_url, "http://127.0.0.1:%d", port);
+}
+
+const char *it_mock_mark(struct it_ctx *c)
+{
+    assert_true(c->mock_pid > 0);
+    int port = 0;
+    if (sscanf(c->base_url, "http://127.0.0.1:%d", &port) != 1 || port <= 0) {
+        fail_msg("no mock port in \"%s\"", c->base_url);
+    }
+    c->marks++;
+    const char *path = it_fmt(c, "/ithelp/mark-%d", c->marks);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fail_msg("socket: %s", strerror(errno));
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        close(fd);
+        fail_msg("connect to the mock: %s", strerror(e));
+    }
+    const char *req = it_fmt(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+                             path, port);
+    size_t len = strlen(req), put = 0;
+    while (put < len) {
+        ssize_t w = send(fd, req + put, len - put, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            fail_msg("send to the mock: %s", strerror(e));
+        }
+        put += (size_t)w;
+    }
+    /* The answer comes after the request is journaled; its end is the close. */
+    char buf[4096];
+    size_t got = 0;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, MOCK_READY_TIMEOUT_MS);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            close(fd);
+            fail_msg("the mock did not answer a mark within %d ms", MOCK_READY_TIMEOUT_MS);
+        }
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            int e = errno;
+            close(fd);
+            fail_msg("read from the mock: %s", strerror(e));
+        }
+        if (k == 0) {
+            break;
+        }
+        if (got == 0 && (k < 9 || memcmp(buf, "HTTP/1.1 ", 9) != 0)) {
+            close(fd);
+            fail_msg("the mock's answer to a mark is not HTTP/1.1");
+        }
+        got += (size_t)k;
+    }
+    xclose(fd);
+    assert_true(got > 0);
+    return path;
 }
 
 void it_mock_stop(struct it_ctx *c)
@@ -647,15 +762,12 @@ int it_run(struct it_ctx *c, ...)
     return it_runv(c, args);
 }
 
-int it_runv(struct it_ctx *c, const char *const *args)
+/* Starts grouprm with args (argv[0] supplied) in the test directory, with the
+ * environment and stdin of later runs, stdout/stderr into out_path/err_path.
+ * Returns the pid; *pidfd is its pidfd. */
+static pid_t start_grouprm(struct it_ctx *c, const char *const *args, const char *out_path,
+                           const char *err_path, rlim_t fsize, int *pidfd)
 {
-    c->runs++;
-    char name[64];
-    snprintf(name, sizeof name, "run-%d.out", c->runs);
-    set_path(c->out_path, c->dir, name);
-    snprintf(name, sizeof name, "run-%d.err", c->runs);
-    set_path(c->err_path, c->dir, name);
-
     const char *argv[MAX_ARGS];
     size_t n = 0;
     argv[n++] = c->grouprm_bin;
@@ -669,17 +781,33 @@ int it_runv(struct it_ctx *c, const char *const *args)
     child_env(c, envp, IT_MAX_ENV + 8, 1);
 
     int in_fd = open_in(c->stdin_path[0] != '\0' ? c->stdin_path : "/dev/null");
-    int out_fd = open_out(c->out_path);
-    int err_fd = open_out(c->err_path);
-    pid_t pid = spawn(c->grouprm_bin, (char *const *)argv, envp, in_fd, out_fd, err_fd, c->dir);
+    int out_fd = open_out(out_path);
+    int err_fd = open_out(err_path);
+    pid_t pid = spawn(c->grouprm_bin, (char *const *)argv, envp, in_fd, out_fd, err_fd, c->dir,
+                      fsize);
     xclose(in_fd);
     xclose(out_fd);
     xclose(err_fd);
-    int pidfd = pidfd_open(pid, 0);
-    if (pidfd < 0) {
+    *pidfd = pidfd_open(pid, 0);
+    if (*pidfd < 0) {
+        int e = errno;
         kill_and_reap(pid);
-        fail_msg("pidfd_open: %s", strerror(errno));
+        fail_msg("pidfd_open: %s", strerror(e));
     }
+    return pid;
+}
+
+int it_runv(struct it_ctx *c, const char *const *args)
+{
+    c->runs++;
+    char name[64];
+    snprintf(name, sizeof name, "run-%d.out", c->runs);
+    set_path(c->out_path, c->dir, name);
+    snprintf(name, sizeof name, "run-%d.err", c->runs);
+    set_path(c->err_path, c->dir, name);
+
+    int pidfd = -1;
+    pid_t pid = start_grouprm(c, args, c->out_path, c->err_path, 0, &pidfd);
     int st = 0;
     int r = wait_child(pid, pidfd, c->timeout_ms, &st);
     xclose(pidfd);
@@ -697,12 +825,97 @@ int it_runv(struct it_ctx *c, const char *const *args)
         print_error("grouprm stderr:\n%s\n", tail(c->err, 3000));
         fail_msg("grouprm did not finish within %d ms (killed)", c->timeout_ms);
     }
+    check_loops_closed(c->err);
     if (WIFSIGNALED(st)) {
         print_error("grouprm was killed by signal %d (%s); stderr:\n%s\n", WTERMSIG(st),
                     strsignal(WTERMSIG(st)), tail(c->err, 3000));
         return -WTERMSIG(st);
     }
     return WEXITSTATUS(st);
+}
+
+/* Teardown of a background run a failed assertion left running. */
+static void proc_release(void *v)
+{
+    struct it_proc *p = v;
+    if (p->pid > 0) {
+        kill_and_reap(p->pid);
+    }
+    if (p->pidfd >= 0 && close(p->pidfd) != 0) {
+        fprintf(stderr, "ithelp: close pidfd: %s\n", strerror(errno));
+    }
+    free(p);
+}
+
+struct it_proc *it_start(struct it_ctx *c, const char *tag, long long fsize, ...)
+{
+    const char *args[MAX_ARGS];
+    va_list ap;
+    va_start(ap, fsize);
+    args[take_args(ap, args, 0, MAX_ARGS - 1)] = NULL;
+    va_end(ap);
+    return it_startv(c, tag, fsize, args);
+}
+
+struct it_proc *it_startv(struct it_ctx *c, const char *tag, long long fsize,
+                          const char *const *args)
+{
+    assert_true(fsize >= 0);
+    struct it_proc *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        fail_msg("out of memory");
+    }
+    p->pidfd = -1;
+    it_own(c, p, proc_release);
+    char name[NAME_MAX];
+    assert_true((size_t)snprintf(name, sizeof name, "%s.out", tag) < sizeof name);
+    set_path(p->out_path, c->dir, name);
+    snprintf(name, sizeof name, "%s.err", tag);
+    set_path(p->err_path, c->dir, name);
+    p->pid = start_grouprm(c, args, p->out_path, p->err_path, (rlim_t)fsize, &p->pidfd);
+    return p;
+}
+
+int it_proc_wait(struct it_proc *p, int timeout_ms)
+{
+    if (p->pid == 0) {
+        return 1;
+    }
+    if (wait_child(p->pid, p->pidfd, timeout_ms, &p->status) != 0) {
+        return 0;
+    }
+    p->pid = 0;
+    xclose(p->pidfd);
+    p->pidfd = -1;
+    return 1;
+}
+
+void it_proc_signal(struct it_proc *p, int sig)
+{
+    assert_true(p->pid > 0);
+    if (kill(p->pid, sig) != 0) {
+        fail_msg("kill(%ld, %d): %s", (long)p->pid, sig, strerror(errno));
+    }
+}
+
+int it_proc_finish(struct it_ctx *c, struct it_proc *p, int timeout_ms)
+{
+    long pid = (long)p->pid;
+    int done = it_proc_wait(p, timeout_ms);
+    if (!done) {
+        it_proc_signal(p, SIGKILL);
+        it_proc_wait(p, KILL_REAP_TIMEOUT_MS);
+    }
+    p->err = it_read_file(c, p->err_path, NULL);
+    if (!done) {
+        print_error("grouprm (pid %ld) stderr:\n%s\n", pid, tail(p->err, 3000));
+        fail_msg("grouprm (pid %ld) did not exit within %d ms (killed)", pid, timeout_ms);
+    }
+    check_loops_closed(p->err);
+    if (WIFSIGNALED(p->status)) {
+        return -WTERMSIG(p->status);
+    }
+    return WEXITSTATUS(p->status);
 }
 
 int it_grouprm(struct it_ctx *c, const char *input, ...)
@@ -1373,6 +1586,23 @@ static int by_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+const struct jrow *journal_mark(const struct journal *j, const char *mark)
+{
+    const struct jrow *hit = NULL;
+    for (size_t i = 0; i < j->n; i++) {
+        if (strcmp(j->rows[i].path, mark) == 0) {
+            if (hit != NULL) {
+                fail_msg("the journal holds mark %s twice", mark);
+            }
+            hit = &j->rows[i];
+        }
+    }
+    if (hit == NULL) {
+        fail_msg("the journal has no mark %s", mark);
+    }
+    return hit;
 }
 
 size_t journal_max_in_window(const struct journal *j, const char *account, double dur_ms,

@@ -23,13 +23,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#ifndef GROUPRM_VERSION
-#define GROUPRM_VERSION "0.1.0"
-/* The results say every one of n rows was removed, and the retry log is empty. */
-void expect_all_removed(struct it_ctx *c, size_t n);
-
-#endif
-
 #define IT_TOKEN_DEFAULT "test-token"
 #define IT_MAX_ENV 16
 
@@ -45,6 +38,7 @@ struct it_ctx {
     int mock_pidfd;
     int mock_out;                /* read end of the mock's stdout pipe */
     int mock_starts;
+    int marks;                   /* it_mock_mark calls */
     char journal_path[PATH_MAX]; /* journal of the latest mock */
     char base_url[64];           /* "http://127.0.0.1:<port>" */
 
@@ -94,6 +88,10 @@ void it_mock_start(struct it_ctx *c, ...) __attribute__((sentinel));
 void it_mock_startv(struct it_ctx *c, const char *const *extra);
 /* SIGTERM, then waits for the exit and asserts it exited with 0. */
 void it_mock_stop(struct it_ctx *c);
+/* A mark on the mock's clock: one request (GET /ithelp/mark-K, no token: a 401) sent now
+ * and answered before this returns, so its journal row (journal_mark) comes
+ * after everything that happened before the call. Returns its path. */
+const char *it_mock_mark(struct it_ctx *c);
 
 /* ---- grouprm ---- */
 /* TRUTO_API_TOKEN for later runs; NULL removes it from the environment. */
@@ -108,11 +106,41 @@ void it_set_outputs(struct it_ctx *c, const char *results_name, const char *retr
 /* Runs grouprm with these arguments (NULL-terminated; argv[0] is supplied), in
  * the test directory, with a clean environment. stdout/stderr land in
  * files and in c->out / c->err. Returns the exit status, or -SIGNAL when a signal
- * ended it (also reported on the test output). */
+ * ended it (also reported on the test output). Children start with SIGINT,
+ * SIGTERM, SIGXFSZ and SIGPIPE at their default dispositions, nothing blocked.
+ * A run (this or it_proc_finish's) whose stderr says it closed an event loop
+ * with handles still open fails the test. */
 int it_run(struct it_ctx *c, ...) __attribute__((sentinel));
 int it_runv(struct it_ctx *c, const char *const *args);
 /* Runs: grouprm --base-url URL -o RESULTS -r RETRY [extra...] INPUT. */
 int it_grouprm(struct it_ctx *c, const char *input, ...) __attribute__((sentinel));
+
+/* grouprm in the background, for a test that signals it, kills it or watches it
+ * while it runs. */
+struct it_proc {
+    pid_t pid;                  /* 0 once reaped */
+    int pidfd;                  /* -1 once reaped */
+    int status;                 /* wait status, once reaped */
+    char out_path[PATH_MAX];    /* its stdout: DIR/<tag>.out */
+    char err_path[PATH_MAX];    /* its stderr: DIR/<tag>.err */
+    char *err;                  /* its stderr once it_proc_finish read it (test-owned) */
+};
+/* Starts grouprm with these arguments (NULL-terminated; argv[0] is supplied) as
+ * it_run does (test directory, environment, stdin), without waiting. fsize > 0
+ * limits every file it writes to that many bytes (RLIMIT_FSIZE). A run still
+ * going at teardown is killed. */
+struct it_proc *it_start(struct it_ctx *c, const char *tag, long long fsize, ...)
+    __attribute__((sentinel));
+struct it_proc *it_startv(struct it_ctx *c, const char *tag, long long fsize,
+                          const char *const *args);
+/* Reaps p if it has exited, waiting at most timeout_ms. 1 once reaped, else 0. */
+int it_proc_wait(struct it_proc *p, int timeout_ms);
+/* Sends sig to p, which must not have been reaped. */
+void it_proc_signal(struct it_proc *p, int sig);
+/* Waits at most timeout_ms for p to exit (past that it is killed and the test
+ * fails), reads its stderr into p->err and returns the exit status, or -SIGNAL
+ * when a signal ended it. */
+int it_proc_finish(struct it_ctx *c, struct it_proc *p, int timeout_ms);
 
 /* Fails at the caller's line, showing grouprm's stderr, unless rc == want. */
 void it_expect_exit_at(struct it_ctx *c, int rc, int want, const char *file, int line);
@@ -205,6 +233,8 @@ size_t journal_count_pair(const struct journal *j, const char *account, const ch
 /* The journal rows of one pair, in seq order (test-owned array). */
 size_t journal_pair(struct it_ctx *c, const struct journal *j, const char *account,
                     const char *group, const char *user, const struct jrow ***out);
+/* The journal row of a mark from it_mock_mark; fails unless exactly one exists. */
+const struct jrow *journal_mark(const struct journal *j, const char *mark);
 /* The most requests (of one account, or all with account NULL) that fall in any
  * half-open interval of length dur_ms - tol_ms. */
 size_t journal_max_in_window(const struct journal *j, const char *account, double dur_ms,
