@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -598,26 +597,4 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     }
     c->input = argv[optind];
     return 0;
-}
-
-static const char *first_set(const char *(*get)(const char *, void *), void *ud,
-                             const char *a, const char *b)
-{
-    const char *v = get(a, ud);
-    if (!v && b)
-        v = get(b, ud);
-    return v;
-}
-
-void proxy_from_env(const char *base_url, const char *(*get)(const char *name, void *ud),
-                    void *ud, const char **proxy, const char **noproxy)
-{
-    int tls = strncasecmp(base_url, "https://", 8) == 0;
-    const char *p = tls ? first_set(get, ud, "https_proxy", "HTTPS_PROXY")
-                        : first_set(get, ud, "http_proxy", NULL);
-    if (!p)
-        p = first_set(get, ud, "all_proxy", "ALL_PROXY");
-    const char *np = first_set(get, ud, "no_proxy", "NO_PROXY");
-    *proxy = p ? p : "";
-    *noproxy = np ? np : "";
 }

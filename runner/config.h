@@ -95,13 +95,4 @@ void format_rate(const struct rate *r, char *buf, size_t len);
 const char *config_usage(void);  /* the --help text */
 const char *config_usage_plan(void);  /* grouprm plan --help, grouprm check --help */
 
-/* The proxy settings libcurl would read from the environment for base_url, read
- * once (libcurl would read them on every transfer): <scheme>_proxy, then
- * upper-case <SCHEME>_PROXY except HTTP_PROXY (which a CGI client can set),
- * then all_proxy / ALL_PROXY; and no_proxy / NO_PROXY. get(name, ud) looks a
- * variable up (NULL when unset). *proxy and *noproxy are never NULL: "" means
- * none, which also stops libcurl from looking again. */
-void proxy_from_env(const char *base_url, const char *(*get)(const char *name, void *ud),
-                    void *ud, const char **proxy, const char **noproxy);
-
 #endif
