@@ -574,7 +574,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                      argv[optind]);
             return -1;
         }
-        if (c->method != NULL && strcmp(c->method, "remove") != 0 && strcmp(c->method, "add")) {
+        if (strcmp(c->method, "remove") != 0 && strcmp(c->method, "add") != 0) {
             snprintf(err, errlen, "--undo re-adds: it cannot be combined with --method %s",
                      c->method);
             return -1;
