@@ -92,6 +92,12 @@ int parse_fraction(const char *s, double *out);
 /* Formats a rate back, e.g. "50/10s", "off". */
 void format_rate(const struct rate *r, char *buf, size_t len);
 
+/* The options config_parse takes, for i from 0: the long name (NULL past the
+ * last), with its short letter (or 0) in *letter and in *value whether it takes
+ * a value. For the tests that hold --help, the manual page and the bash
+ * completion to what the parser takes. */
+const char *config_option(size_t i, char *letter, int *value);
+
 const char *config_usage(void);  /* the --help text */
 const char *config_usage_plan(void);  /* grouprm plan --help, grouprm check --help */
 
