@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -351,6 +352,277 @@ static void test_check_resolve(void **state)
         assert_int_equal(check_resolve(bad[i]), -1);
 }
 
+/* Every option that takes a value, given none (as the last word), is told so
+ * by the spelling given: --name or -x. */
+static void test_value_options_need_a_value(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512], lng[64], sht[3] = "-x", want[96], letter;
+    int value;
+    const char *name;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++) {
+        if (!value)
+            continue;
+        snprintf(lng, sizeof lng, "--%s", name);
+        assert_int_equal(parse(&c, err, NULL, 2, lng), -1);
+        snprintf(want, sizeof want, "option '%s' needs a value", lng);
+        assert_string_equal(err, want);
+        if (letter) {
+            sht[1] = letter;
+            assert_int_equal(parse(&c, err, NULL, 2, sht), -1);
+            snprintf(want, sizeof want, "option '%s' needs a value", sht);
+            assert_string_equal(err, want);
+        }
+    }
+}
+
+/* A value refused is refused in git's grammar, naming the option: "bad
+ * --name 'value': ..." or another message that names it. --base-url's is
+ * "bad base URL", as TRUTO_BASE_URL's is, and --token's names
+ * TRUTO_API_TOKEN and --token-file instead. */
+static void test_refused_values_name_their_option(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"", "x", "-1", "0", "1/0s", "99999999999", "{", "a..b",
+                                      "h:0:", "group_id"};
+    struct config c;
+    char err[512], lng[64], letter;
+    int value;
+    const char *name;
+    size_t refused = 0;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++) {
+        if (!value || strcmp(name, "base-url") == 0 || strcmp(name, "token") == 0)
+            continue;
+        snprintf(lng, sizeof lng, "--%s", name);
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+            if (parse(&c, err, NULL, 4, lng, bad[k], "in.csv") == 0)
+                continue;
+            refused++;
+            const char *at = strstr(err, lng);
+            if (!at || (at[strlen(lng)] != ' ' && at[strlen(lng)] != ':' && at[strlen(lng)] != ')'))
+                fail_msg("%s %s: the message does not name %s: %s", lng, bad[k], lng, err);
+            assert_null(strchr(err, '\n'));
+        }
+    }
+    assert_true(refused > 50);
+    assert_int_equal(parse(&c, err, NULL, 4, "--base-url", "x", "in.csv"), -1);
+    assert_string_equal(err, "bad base URL 'x': expected http:// or https://");
+}
+
+/* -x VALUE is --name VALUE, to the last field. */
+static void test_letters_are_their_long_options(void **state)
+{
+    (void)state;
+    struct config a, b;
+    char err[512], lng[64], sht[3] = "-x", letter;
+    int value;
+    const char *name;
+    char *one = "1";  /* a value each of them takes */
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++) {
+        if (!letter)
+            continue;
+        snprintf(lng, sizeof lng, "--%s", name);
+        sht[1] = letter;
+        memset(&a, 0xa5, sizeof a);
+        memset(&b, 0x5a, sizeof b);
+        if (value) {
+            assert_int_equal(parse(&a, err, NULL, 4, sht, one, "in.csv"), 0);
+            assert_int_equal(parse(&b, err, NULL, 4, lng, one, "in.csv"), 0);
+        } else {
+            assert_int_equal(parse(&a, err, NULL, 3, sht, "in.csv"), 0);
+            assert_int_equal(parse(&b, err, NULL, 3, lng, "in.csv"), 0);
+        }
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+}
+
+/* Each kind of value the table knows: what it takes, where it goes, and its
+ * refusal, word for word. */
+static void test_value_kinds(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    /* A string that must not be empty. */
+    assert_int_equal(parse(&c, err, NULL, 4, "-a", "", "in.csv"), -1);
+    assert_string_equal(err, "--account needs a non-empty ID");
+    /* Seconds: above 0, up to a day. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--timeout", "86400", "in.csv"), 0);
+    assert_true(c.timeout_s == 86400);
+    const char *bad_timeouts[] = {"0", "86401", "1s", "", "nan"};
+    for (size_t i = 0; i < sizeof bad_timeouts / sizeof *bad_timeouts; i++) {
+        char want[96];
+        assert_int_equal(parse(&c, err, NULL, 4, "--timeout", bad_timeouts[i], "in.csv"), -1);
+        snprintf(want, sizeof want, "bad --timeout '%s': expected seconds, above 0",
+                 bad_timeouts[i]);
+        assert_string_equal(err, want);
+    }
+    /* A number in a range. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--max-attempts", "1000", "in.csv"), 0);
+    assert_int_equal(c.max_attempts, 1000);
+    assert_int_equal(parse(&c, err, NULL, 4, "--max-attempts", "0", "in.csv"), -1);
+    assert_string_equal(err, "bad --max-attempts '0': expected 1 to 1000");
+    assert_int_equal(parse(&c, err, NULL, 4, "-c", "10001", "in.csv"), -1);
+    assert_string_equal(err, "bad --concurrency '10001': expected 1 to 10000");
+    assert_int_equal(parse(&c, err, NULL, 4, "--account-concurrency", "10001", "in.csv"), -1);
+    assert_string_equal(err, "bad --account-concurrency '10001': expected 0 (none) to 10000");
+    /* Rates. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--token-rate", "200/1s", "in.csv"), 0);
+    assert_int_equal(c.token_rate.n, 200);
+    assert_int_equal(c.token_rate.dur_ms, 1000);
+    assert_int_equal(parse(&c, err, NULL, 4, "--token-rate", "5/0s", "in.csv"), -1);
+    assert_string_equal(err, "bad --token-rate '5/0s': expected N/DUR like 50/10s, or 0 for no "
+                             "ceiling");
+    /* A duration with a floor. */
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_int_equal(c.progress_interval_ms, 10000);
+    assert_int_equal(parse(&c, err, NULL, 4, "--progress-interval", "100ms", "in.csv"), 0);
+    assert_int_equal(c.progress_interval_ms, 100);
+    assert_int_equal(parse(&c, err, NULL, 4, "--progress-interval", "99ms", "in.csv"), -1);
+    assert_string_equal(err, "bad --progress-interval '99ms': expected a duration of 100ms or "
+                             "more, like 10s");
+    /* One of some words, kept as given or as its place. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--method", "remove-user", "in.csv"), 0);
+    assert_string_equal(c.method, "remove-user");
+    assert_int_equal(parse(&c, err, NULL, 4, "--method", "delete", "in.csv"), -1);
+    assert_string_equal(err, "bad --method 'delete': expected remove, remove-user or add");
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_null(c.response_format);
+    assert_int_equal(parse(&c, err, NULL, 4, "--response-format", "raw", "in.csv"), 0);
+    assert_string_equal(c.response_format, "raw");
+    assert_int_equal(parse(&c, err, NULL, 4, "--response-format", "Raw", "in.csv"), -1);
+    assert_string_equal(err, "bad --response-format 'Raw': expected unified, raw, normalized or "
+                             "stream");
+    assert_int_equal(parse(&c, err, NULL, 4, "--log-format", "json", "in.csv"), 0);
+    assert_int_equal(c.log_json, 1);
+    assert_int_equal(parse(&c, err, NULL, 6, "--log-format", "json", "--log-format", "text",
+                           "in.csv"), 0);
+    assert_int_equal(c.log_json, 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "--log-format", "xml", "in.csv"), -1);
+    assert_string_equal(err, "bad --log-format 'xml': expected text or json");
+    /* A JSON object: not quoted back. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--remote-data", "{\"a\":1}", "in.csv"), 0);
+    assert_string_equal(c.remote_data, "{\"a\":1}");
+    assert_int_equal(parse(&c, err, NULL, 4, "--remote-data", "[1]", "in.csv"), -1);
+    assert_string_equal(err, "bad --remote-data: expected a JSON object like '{\"key\":\"value\"}'");
+    /* Flags that set a field either way, the last one winning. */
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_int_equal(c.ignore_remote_data, 1);
+    assert_int_equal(parse(&c, err, NULL, 3, "--with-remote-data", "in.csv"), 0);
+    assert_int_equal(c.ignore_remote_data, 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "--with-remote-data", "--ignore-remote-data",
+                           "in.csv"), 0);
+    assert_int_equal(c.ignore_remote_data, 1);
+    assert_int_equal(parse(&c, err, NULL, 4, "-q", "-v", "in.csv"), 0);
+    assert_true(c.verbose && !c.quiet);
+    assert_int_equal(parse(&c, err, NULL, 4, "-v", "-q", "in.csv"), 0);
+    assert_true(c.quiet && !c.verbose);
+}
+
+/* Repeatable options: each checked, in order, MAX_REPEAT at most. */
+static void test_repeatable_options(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 8, "--exclude-field", "a", "--remote-query", "x.y=1",
+                           "--exclude-field", "b", "in.csv"), 0);
+    assert_int_equal(c.nexclude, 2);
+    assert_string_equal(c.exclude[0], "a");
+    assert_string_equal(c.exclude[1], "b");
+    assert_int_equal(c.nremote_query, 1);
+    assert_string_equal(c.remote_query[0], "x.y=1");
+    assert_int_equal(parse(&c, err, NULL, 4, "--exclude-field", "", "in.csv"), -1);
+    assert_string_equal(err, "bad --exclude-field '': expected a field name");
+    const char *bad_queries[] = {"a", "=1", "a.=1", ".a=1", "a..b=1"};
+    for (size_t i = 0; i < sizeof bad_queries / sizeof *bad_queries; i++) {
+        char want[128];
+        assert_int_equal(parse(&c, err, NULL, 4, "--remote-query", bad_queries[i], "in.csv"), -1);
+        snprintf(want, sizeof want, "bad --remote-query '%s': expected KEY=VALUE (KEY may be a.b "
+                 "for nesting)", bad_queries[i]);
+        assert_string_equal(err, want);
+    }
+    assert_int_equal(parse(&c, err, NULL, 4, "--resolve", "h:443", "in.csv"), -1);
+    assert_string_equal(err, "bad --resolve 'h:443': expected HOST:PORT:ADDRESS[,ADDRESS...]");
+
+    static const char *const opt[] = {"--resolve", "--exclude-field", "--remote-query"};
+    static const char *const val[] = {"h:443:10.0.0.1", "f", "k=v"};
+    for (size_t o = 0; o < 3; o++) {
+        char *argv[2 * MAX_REPEAT + 8], want[64];
+        int argc = 0;
+        argv[argc++] = "grouprm";
+        for (int i = 0; i < MAX_REPEAT; i++) {
+            argv[argc++] = (char *)opt[o];
+            argv[argc++] = (char *)val[o];
+        }
+        argv[argc++] = "in.csv";
+        argv[argc] = NULL;
+        assert_int_equal(config_parse(&c, argc, argv, NULL, err, sizeof err), 0);
+        argv[argc - 1] = (char *)opt[o];
+        argv[argc++] = (char *)val[o];
+        argv[argc++] = "in.csv";
+        argv[argc] = NULL;
+        assert_int_equal(config_parse(&c, argc, argv, NULL, err, sizeof err), -1);
+        snprintf(want, sizeof want, "too many %s (at most %d)", opt[o], MAX_REPEAT);
+        assert_string_equal(err, want);
+    }
+}
+
+/* Where options may stand, and the files each command writes by default. */
+static void test_options_per_command(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    /* --help and --version: nothing after them is looked at. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--help", "--base-url", "ftp://x"), 0);
+    assert_true(c.help);
+    assert_string_equal(c.output, "output/results.csv");
+    assert_int_equal(parse(&c, err, NULL, 4, "plan", "-V", "--bogus"), 0);
+    assert_true(c.version);
+    assert_int_equal(parse(&c, err, NULL, 3, "--bogus", "--help"), -1);
+    /* A run's writes: the last one given is named. */
+    assert_int_equal(parse(&c, err, NULL, 6, "plan", "--groups-of", "u.csv", "--dry-run",
+                           "--strict"), -1);
+    assert_string_equal(err, "--strict is for a run: grouprm plan sends no write");
+    assert_int_equal(parse(&c, err, NULL, 5, "check", "--undo", "r.csv", "in.csv"), -1);
+    assert_string_equal(err, "--undo is for a run: grouprm check sends no write");
+    /* plan's lists: the first of them (groups, members, except) is named. */
+    assert_int_equal(parse(&c, err, NULL, 6, "--except-users", "k.txt", "--members-of", "g.csv",
+                           "in.csv"), -1);
+    assert_string_equal(err, "--members-of is an option of grouprm plan");
+    assert_int_equal(parse(&c, err, NULL, 5, "check", "--except-users", "k.txt", "in.csv"), -1);
+    assert_string_equal(err, "--except-users is an option of grouprm plan");
+    /* check writes no results or retry log. */
+    assert_int_equal(parse(&c, err, NULL, 5, "check", "-r", "x.csv", "in.csv"), -1);
+    assert_string_equal(err, "check writes no results: --retry-log is for a run or a plan (for a "
+                             "file, use --summary-json)");
+    assert_int_equal(parse(&c, err, NULL, 7, "check", "-r", "x.csv", "-o", "y.csv", "in.csv"), -1);
+    assert_non_null(strstr(err, "--output is for a run or a plan"));
+    assert_int_equal(parse(&c, err, NULL, 3, "check", "in.csv"), 0);
+    assert_string_equal(c.output, "output/results.csv");
+    assert_string_equal(c.retry_log, "output/retry.csv");
+    /* Each command's files. */
+    assert_int_equal(parse(&c, err, NULL, 4, "plan", "--groups-of", "u.csv"), 0);
+    assert_string_equal(c.output, "output/plan.csv");
+    assert_string_equal(c.retry_log, "output/retry.csv");
+    assert_int_equal(parse(&c, err, NULL, 3, "--undo", "r.csv"), 0);
+    assert_string_equal(c.input, "r.csv");
+    assert_string_equal(c.method, "add");
+    assert_string_equal(c.output, "output/undo-results.csv");
+    assert_string_equal(c.retry_log, "output/undo-retry.csv");
+    assert_int_equal(parse(&c, err, NULL, 5, "--undo", "r.csv", "-r", "x.csv"), 0);
+    assert_string_equal(c.output, "output/undo-results.csv");
+    assert_string_equal(c.retry_log, "x.csv");
+    assert_int_equal(parse(&c, err, NULL, 5, "--undo", "r.csv", "--method", "remove-user"), -1);
+    assert_string_equal(err, "--undo re-adds: it cannot be combined with --method remove-user");
+    assert_int_equal(parse(&c, err, NULL, 5, "--undo", "r.csv", "--method", "add"), 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "plan", "--check", "-a"), -1);
+    assert_int_equal(parse(&c, err, NULL, 5, "plan", "--groups-of", "u.csv", "--check"), -1);
+    assert_string_equal(err, "--check is a command of its own: not with plan");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +642,12 @@ int main(void)
         cmocka_unit_test(test_column_option),
         cmocka_unit_test(test_check_resolve),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_value_options_need_a_value),
+        cmocka_unit_test(test_refused_values_name_their_option),
+        cmocka_unit_test(test_letters_are_their_long_options),
+        cmocka_unit_test(test_value_kinds),
+        cmocka_unit_test(test_repeatable_options),
+        cmocka_unit_test(test_options_per_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
