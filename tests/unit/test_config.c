@@ -623,6 +623,298 @@ static void test_options_per_command(void **state)
     assert_string_equal(err, "--check is a command of its own: not with plan");
 }
 
+/* ---- The option table against --help, the manual page and the completion ---- */
+
+#ifndef GROUPRM_SRCDIR
+#define GROUPRM_SRCDIR "."  /* the repository root, where scripts/run-tests runs */
+#endif
+
+/* Options kept out of a document on purpose; each list is exact: an option in
+ * it must be missing there, so the list cannot go stale. */
+/* The token is refused, never offered (docs/usage.md says so); and
+ * --ignore-remote-data is the default, only --with-remote-data is worth a word. */
+static const char *const not_in_help[] = {"token", "ignore-remote-data", NULL};
+static const char *const not_in_manual[] = {"token", NULL};
+static const char *const not_in_completion[] = {"token", "ignore-remote-data", NULL};
+/* In --help, but only in the text of another line, not as an option of its
+ * own: --timeout beside --max-attempts, --with-remote-data beside
+ * --response-format, --check in plan --help's usage lines. */
+static const char *const help_in_text_only[] = {"timeout", "with-remote-data", "check", NULL};
+
+struct words {
+    size_t n;
+    char w[512][48];
+};
+
+static int listed(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int words_has(const struct words *s, const char *w)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->w[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+static void words_add(struct words *s, const char *p, size_t len)
+{
+    char w[48];
+    assert_true(len < sizeof w);
+    memcpy(w, p, len);
+    w[len] = '\0';
+    if (words_has(s, w))
+        return;
+    assert_true(s->n < sizeof s->w / sizeof *s->w);
+    strcpy(s->w[s->n++], w);
+}
+
+static int word_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_';
+}
+
+/* The -x and --long-name words of text, wherever they stand (a - inside a
+ * word, as in re-add, starts none). */
+static void options_in(struct words *s, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p != '-' || (p > text && word_char(p[-1])))
+            continue;
+        const char *q = p + (p[1] == '-' ? 2 : 1);
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+            continue;
+        while (word_char(*q) && *q != '_')
+            q++;
+        words_add(s, p, (size_t)(q - p));
+        p = q - 1;
+    }
+}
+
+static char *slurp(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", GROUPRM_SRCDIR, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot read %s (run from the repository root)", path);
+    static char bufs[2][1 << 17];
+    static int which;
+    char *b = bufs[which++ % 2];
+    size_t n = fread(b, 1, sizeof bufs[0] - 1, f);
+    assert_true(n < sizeof bufs[0] - 1);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* The option column of the help's option lines: each line that starts with
+ * spaces and a -, up to the two spaces before its description. */
+static void help_columns(const char *help, char *out, size_t len)
+{
+    size_t at = 0;
+    for (const char *line = help; *line;) {
+        const char *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        if (p > line && *p == '-') {
+            const char *gap = strstr(p, "  ");
+            const char *stop = gap && gap < end ? gap : end;
+            assert_true(at + (size_t)(stop - p) + 2 < len);
+            memcpy(out + at, p, (size_t)(stop - p));
+            at += (size_t)(stop - p);
+            out[at++] = '\n';
+        }
+        line = *end ? end + 1 : end;
+    }
+    out[at] = '\0';
+}
+
+/* The tags of the manual's .TP paragraphs (the line after each .TP), as troff
+ * prints them: a macro's arguments run together (.BR a ", " b is "a, b"),
+ * \- is -, font changes dropped. One a line. */
+static void manual_tags(const char *page, char *out, size_t len)
+{
+    size_t at = 0;
+    for (const char *tp = strstr(page, "\n.TP\n"); tp; tp = strstr(tp + 1, "\n.TP\n")) {
+        const char *p = tp + 5, *end = strchr(p, '\n');
+        assert_non_null(end);
+        if (*p == '.')
+            while (p < end && *p != ' ')
+                p++;  /* the macro's name */
+        int quoted = 0;
+        for (; p < end; p++) {
+            if (*p == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            if (*p == ' ' && !quoted)
+                continue;
+            if (*p == '\\' && p + 1 < end) {
+                if (p[1] == '-')
+                    out[at++] = '-';
+                else if (p[1] == 'f')
+                    p++;  /* \fB, \fI, \fR, \fP: the letter is skipped below */
+                p++;
+                continue;
+            }
+            assert_true(at + 2 < len);
+            out[at++] = *p;
+        }
+        out[at++] = '\n';
+    }
+    out[at] = '\0';
+}
+
+/* The words of the completion script's list NAME='...'. */
+static void completion_list(const char *script, const char *name, struct words *s)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n%s='", name);
+    const char *p = strstr(script, key);
+    if (!p)
+        fail_msg("completion/grouprm has no list %s", name);
+    p += strlen(key);
+    const char *end = strchr(p, '\'');
+    assert_non_null(end);
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+            p++;
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\n' && *p != '\t')
+            p++;
+        if (p > w)
+            words_add(s, w, (size_t)(p - w));
+    }
+}
+
+/* Whether word is an option of the table: --name, or -x for its letter. */
+static int in_table(const char *word)
+{
+    char letter;
+    int value;
+    const char *name;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++)
+        if ((strncmp(word, "--", 2) == 0 && strcmp(word + 2, name) == 0) ||
+            (letter && word[0] == '-' && word[1] == letter && word[2] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int problems;
+#define PROBLEM(...) (print_error(__VA_ARGS__), print_error("\n"), problems++)
+
+static void test_options_match_help_manual_and_completion(void **state)
+{
+    (void)state;
+    static char help[8192], columns[8192], tags[16384];
+    static struct words in_help, in_columns, in_tags, lists[6];
+    static const char *const list_names[6] = {
+        "_grouprm_run_opts", "_grouprm_plan_opts", "_grouprm_check_opts",   /* offered */
+        "_grouprm_input_opts", "_grouprm_file_opts", "_grouprm_value_opts", /* take a value */
+    };
+    problems = 0;
+    snprintf(help, sizeof help, "%s%s", config_usage(), config_usage_plan());
+    help_columns(help, columns, sizeof columns);
+    options_in(&in_help, help);
+    options_in(&in_columns, columns);
+    manual_tags(slurp("runner/grouprm.1"), tags, sizeof tags);
+    options_in(&in_tags, tags);
+    const char *script = slurp("completion/grouprm");
+    for (size_t k = 0; k < 6; k++)
+        completion_list(script, list_names[k], &lists[k]);
+    assert_true(in_columns.n >= 30 && in_tags.n >= 30 && lists[0].n >= 30);
+
+    char letter;
+    int value;
+    const char *name;
+    size_t n = 0;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++, n++) {
+        char lng[48], sht[3] = {'-', letter, '\0'}, pair[64];
+        snprintf(lng, sizeof lng, "--%s", name);
+        snprintf(pair, sizeof pair, "-%c, --%s", letter, name);
+        /* --help (grouprm --help and grouprm plan --help) */
+        if (listed(not_in_help, name)) {
+            if (words_has(&in_help, lng))
+                PROBLEM("%s is in --help: take it off not_in_help", lng);
+        } else if (listed(help_in_text_only, name)) {
+            if (!words_has(&in_help, lng))
+                PROBLEM("--help does not name %s", lng);
+            else if (words_has(&in_columns, lng))
+                PROBLEM("%s has a --help line of its own: take it off help_in_text_only", lng);
+        } else if (!words_has(&in_columns, lng)) {
+            PROBLEM("--help has no option line for %s", lng);
+        }
+        if (letter && !strstr(columns, pair))
+            PROBLEM("--help has no option line with \"%s\"", pair);
+        /* the manual's option list */
+        if (listed(not_in_manual, name)) {
+            if (words_has(&in_tags, lng))
+                PROBLEM("%s is in grouprm.1's option list: take it off not_in_manual", lng);
+        } else if (!words_has(&in_tags, lng)) {
+            PROBLEM("runner/grouprm.1 has no .TP entry for %s", lng);
+        }
+        if (letter && !strstr(tags, pair))
+            PROBLEM("runner/grouprm.1 has no .TP entry with \"%s\"", pair);
+        /* the completion's lists */
+        int offered = 0, value_lists = 0;
+        for (size_t k = 0; k < 6; k++) {
+            int has = words_has(&lists[k], lng);
+            if (letter && words_has(&lists[k], sht) != has)
+                PROBLEM("completion/grouprm: %s has %s without %s, or the other way", list_names[k],
+                        lng, sht);
+            if (k < 3)
+                offered += has;
+            else
+                value_lists += has;
+        }
+        if (listed(not_in_completion, name)) {
+            if (offered || value_lists)
+                PROBLEM("completion/grouprm offers %s: take it off not_in_completion", lng);
+            continue;
+        }
+        if (!offered)
+            PROBLEM("completion/grouprm offers %s for no command", lng);
+        if (value_lists != value)
+            PROBLEM("completion/grouprm: %s %s, but is in %d of the lists of options that take "
+                    "one", lng, value ? "takes a value" : "takes no value", value_lists);
+    }
+    assert_true(n >= 40);
+
+    /* The other way: whatever the three name is an option of the table. */
+    for (size_t i = 0; i < in_help.n; i++)
+        if (!in_table(in_help.w[i]))
+            PROBLEM("--help names %s, which grouprm does not take", in_help.w[i]);
+    for (size_t i = 0; i < in_tags.n; i++)
+        if (!in_table(in_tags.w[i]))
+            PROBLEM("runner/grouprm.1 documents %s, which grouprm does not take", in_tags.w[i]);
+    for (size_t k = 0; k < 6; k++)
+        for (size_t i = 0; i < lists[k].n; i++)
+            if (!in_table(lists[k].w[i]))
+                PROBLEM("completion/grouprm's %s has %s, which grouprm does not take",
+                        list_names[k], lists[k].w[i]);
+    /* The exceptions name options of the table. */
+    const char *const *const exceptions[] = {not_in_help, not_in_manual, not_in_completion,
+                                             help_in_text_only};
+    for (size_t e = 0; e < 4; e++)
+        for (const char *const *x = exceptions[e]; *x; x++) {
+            char lng[48];
+            snprintf(lng, sizeof lng, "--%s", *x);
+            if (!in_table(lng))
+                PROBLEM("an exception names %s, which grouprm does not take", lng);
+        }
+    assert_int_equal(problems, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -648,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_value_kinds),
         cmocka_unit_test(test_repeatable_options),
         cmocka_unit_test(test_options_per_command),
+        cmocka_unit_test(test_options_match_help_manual_and_completion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
