@@ -540,7 +540,11 @@ static int take(struct config *c, const struct opt *o, const char *arg, char *er
 /* getopt_long's tables from opts: a long option's val is 256 + its entry. */
 static void getopt_tables(struct option *longopts, char *shorts)
 {
-    *shorts++ = ':';  /* a missing value is told apart from an unknown option */
+    /* "-": the operands come back in their place (as 1), so the word an error
+     * is about is the one being read, even after an INPUT; ":": a missing
+     * value is told apart from an unknown option. */
+    *shorts++ = '-';
+    *shorts++ = ':';
     for (size_t i = 0; i < NOPTS; i++) {
         longopts[i] = (struct option){opts[i].name,
                                       takes_value(&opts[i]) ? required_argument : no_argument,
@@ -577,7 +581,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                  char *err, size_t errlen)
 {
     struct option longopts[NOPTS + 1];
-    char shorts[2 + 2 * NOPTS];
+    char shorts[3 + 2 * NOPTS];
     getopt_tables(longopts, shorts);
     memset(c, 0, sizeof *c);
     c->concurrency = DEFAULT_CONCURRENCY;
@@ -601,6 +605,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     }
     unsigned char given[NOPTS] = {0};
     const struct opt *last_write = NULL;  /* the last of a run's writes given */
+    const char *operand[2] = {NULL, NULL};  /* the first two */
+    int noperands = 0;
     opterr = 0;
     optind = 0;  /* GNU: start afresh, so tests can parse more than once */
     for (;;) {
@@ -608,6 +614,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         int v = getopt_long(argc, argv, shorts, longopts, NULL);
         if (v == -1)
             break;
+        if (v == 1) {
+            if (noperands < 2)
+                operand[noperands] = optarg;
+            noperands++;
+            continue;
+        }
         if (v == ':') {
             snprintf(err, errlen, "option '%s' needs a value", argv[prev]);
             return -1;
@@ -631,6 +643,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
             default_files(c, "output/results.csv", "output/retry.csv");
             return 0;
         }
+    }
+
+    for (; optind < argc; optind++) {  /* after "--" */
+        if (noperands < 2)
+            operand[noperands] = argv[optind];
+        noperands++;
     }
 
     /* What the table cannot say alone: options that depend on each other or on
@@ -659,20 +677,20 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                                   "--members-of GROUPS.csv");
             return -1;
         }
-        if (optind < argc) {
+        if (noperands) {
             snprintf(err, errlen, "plan reads its list from --%s: unexpected '%s'",
-                     c->groups_of ? "groups-of" : "members-of", argv[optind]);
+                     c->groups_of ? "groups-of" : "members-of", operand[0]);
             return -1;
         }
         default_files(c, "output/plan.csv", "output/retry.csv");
         return 0;
     }
     if (c->command == CMD_CHECK) {
-        if (argc - optind > 1) {
-            snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", argv[optind + 1]);
+        if (noperands > 1) {
+            snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", operand[1]);
             return -1;
         }
-        c->input = optind < argc ? argv[optind] : NULL;
+        c->input = operand[0];
         if (!c->input && !c->account) {
             snprintf(err, errlen, "check needs an INPUT whose accounts to check, or -a ID");
             return -1;
@@ -689,9 +707,9 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     if (c->undo) {
         /* --undo RESULTS: its removed pairs are the input, re-added. Its own
          * files by default, so the results being undone are never overwritten. */
-        if (optind < argc) {
+        if (noperands) {
             snprintf(err, errlen, "--undo takes the results file itself: unexpected '%s'",
-                     argv[optind]);
+                     operand[0]);
             return -1;
         }
         if (strcmp(c->method, "remove") != 0 && strcmp(c->method, "add") != 0) {
@@ -704,15 +722,15 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         default_files(c, "output/undo-results.csv", "output/undo-retry.csv");
         return 0;
     }
-    if (optind >= argc) {
+    if (!noperands) {
         snprintf(err, errlen, "no INPUT given (a CSV path, or - for stdin; see --help)");
         return -1;
     }
-    if (argc - optind > 1) {
-        snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", argv[optind + 1]);
+    if (noperands > 1) {
+        snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", operand[1]);
         return -1;
     }
-    c->input = argv[optind];
+    c->input = operand[0];
     default_files(c, "output/results.csv", "output/retry.csv");
     return 0;
 }

@@ -116,6 +116,15 @@ static void test_errors_are_one_line_and_specific(void **state)
     assert_non_null(strstr(err, "no INPUT"));
     assert_int_equal(parse(&c, err, NULL, 3, "--bogus", "in.csv"), -1);
     assert_non_null(strstr(err, "unknown option '--bogus'"));
+    /* After the INPUT too, the word named is the option, not the INPUT. */
+    assert_int_equal(parse(&c, err, NULL, 3, "in.csv", "--bogus"), -1);
+    assert_string_equal(err, "unknown option '--bogus' (see --help)");
+    assert_int_equal(parse(&c, err, NULL, 4, "in.csv", "-v", "-x"), -1);
+    assert_string_equal(err, "unknown option '-x' (see --help)");
+    assert_int_equal(parse(&c, err, NULL, 4, "in.csv", "--", "--bogus"), -1);
+    assert_string_equal(err, "one INPUT at a time: unexpected '--bogus'");
+    assert_int_equal(parse(&c, err, NULL, 4, "-v", "--", "-x"), 0);
+    assert_string_equal(c.input, "-x");
     assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "50/10x", "in.csv"), -1);
     assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "fast", "in.csv"), -1);
     assert_non_null(strstr(err, "bad --account-rate 'fast'"));
@@ -353,7 +362,7 @@ static void test_check_resolve(void **state)
 }
 
 /* Every option that takes a value, given none (as the last word), is told so
- * by the spelling given: --name or -x. */
+ * by the spelling given: --name or -x, before the INPUT or after it. */
 static void test_value_options_need_a_value(void **state)
 {
     (void)state;
@@ -365,13 +374,17 @@ static void test_value_options_need_a_value(void **state)
         if (!value)
             continue;
         snprintf(lng, sizeof lng, "--%s", name);
-        assert_int_equal(parse(&c, err, NULL, 2, lng), -1);
         snprintf(want, sizeof want, "option '%s' needs a value", lng);
+        assert_int_equal(parse(&c, err, NULL, 2, lng), -1);
+        assert_string_equal(err, want);
+        assert_int_equal(parse(&c, err, NULL, 3, "in.csv", lng), -1);  /* after the INPUT */
         assert_string_equal(err, want);
         if (letter) {
             sht[1] = letter;
-            assert_int_equal(parse(&c, err, NULL, 2, sht), -1);
             snprintf(want, sizeof want, "option '%s' needs a value", sht);
+            assert_int_equal(parse(&c, err, NULL, 2, sht), -1);
+            assert_string_equal(err, want);
+            assert_int_equal(parse(&c, err, NULL, 4, "-v", "in.csv", sht), -1);
             assert_string_equal(err, want);
         }
     }
