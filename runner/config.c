@@ -348,70 +348,86 @@ static const char *const method_words[] = {"remove", "remove-user", "add", NULL}
 static const char *const format_words[] = {"unified", "raw", "normalized", "stream", NULL};
 static const char *const log_words[] = {"text", "json", NULL};  /* log_json: 0, 1 */
 
-#define AT(field) .off = offsetof(struct config, field)
+/* The kind and the field it writes, which must have the type that kind writes
+ * (else _Generic finds no match and the build stops). */
+#define FIELD(f, type) \
+    .off = offsetof(struct config, f) + 0 * sizeof(_Generic(((struct config *)0)->f, type: 1))
+#define AS(kind_, f, type) .kind = kind_, FIELD(f, type)
+#define FLAG_OF(f) AS(FLAG, f, int)
+#define STRING_OF(f) AS(STRING, f, const char *)
+#define NONEMPTY_OF(f) AS(NONEMPTY, f, const char *)
+#define UINT_OF(f) AS(UINT, f, unsigned)
+#define SECONDS_OF(f) AS(SECONDS, f, double)
+#define FRACTION_OF(f) AS(FRACTION, f, double)
+#define RATE_OF(f) AS(RATE, f, struct rate)
+#define DURATION_OF(f) AS(DURATION, f, uint64_t)
+#define WORD_OF(f) AS(WORD, f, const char *)
+#define CHOICE_OF(f) AS(CHOICE, f, int)
+#define JSON_OBJECT_OF(f) AS(JSON_OBJECT, f, const char *)
+#define REPEAT_OF(f, n) \
+    AS(REPEAT, f, const char **), .count = offsetof(struct config, n) + \
+    0 * sizeof(_Generic(((struct config *)0)->n, size_t: 1))
 static const struct opt opts[] = {
     /* Files */
-    {"account", 'a', NONEMPTY, AT(account), .expect = "ID"},
-    {"output", 'o', STRING, AT(output), .where = NOT_CHECK},
-    {"retry-log", 'r', STRING, AT(retry_log), .where = NOT_CHECK},
-    {"column", 0, CUSTOM, .set = set_column},
-    {"dry-run", 0, FLAG, AT(dry_run), .num = 1, .where = RUN_ONLY},
-    {"strict", 0, FLAG, AT(strict), .num = 1, .where = RUN_ONLY},
-    {"resume", 0, FLAG, AT(resume), .num = 1, .where = RUN_ONLY},
-    {"force", 0, FLAG, AT(force), .num = 1, .where = RUN_ONLY},
-    {"overwrite", 0, FLAG, AT(overwrite), .num = 1, .where = RUN_ONLY},
-    {"undo", 0, STRING, AT(undo), .where = RUN_ONLY},
+    {"account", 'a', NONEMPTY_OF(account), .expect = "ID"},
+    {"output", 'o', STRING_OF(output), .where = NOT_CHECK},
+    {"retry-log", 'r', STRING_OF(retry_log), .where = NOT_CHECK},
+    {"column", 0, .kind = CUSTOM, .set = set_column},
+    {"dry-run", 0, FLAG_OF(dry_run), .num = 1, .where = RUN_ONLY},
+    {"strict", 0, FLAG_OF(strict), .num = 1, .where = RUN_ONLY},
+    {"resume", 0, FLAG_OF(resume), .num = 1, .where = RUN_ONLY},
+    {"force", 0, FLAG_OF(force), .num = 1, .where = RUN_ONLY},
+    {"overwrite", 0, FLAG_OF(overwrite), .num = 1, .where = RUN_ONLY},
+    {"undo", 0, STRING_OF(undo), .where = RUN_ONLY},
     /* Request */
-    {"method", 0, WORD, AT(method), .words = method_words},
-    {"remote-data", 0, JSON_OBJECT, AT(remote_data),
+    {"method", 0, WORD_OF(method), .words = method_words},
+    {"remote-data", 0, JSON_OBJECT_OF(remote_data),
      .expect = "a JSON object like '{\"key\":\"value\"}'"},
-    {"response-format", 0, WORD, AT(response_format), .words = format_words},
-    {"ignore-remote-data", 0, FLAG, AT(ignore_remote_data), .num = 1},
-    {"with-remote-data", 0, FLAG, AT(ignore_remote_data), .num = 0},
-    {"exclude-field", 0, REPEAT, AT(exclude), .count = offsetof(struct config, nexclude),
+    {"response-format", 0, WORD_OF(response_format), .words = format_words},
+    {"ignore-remote-data", 0, FLAG_OF(ignore_remote_data), .num = 1},
+    {"with-remote-data", 0, FLAG_OF(ignore_remote_data), .num = 0},
+    {"exclude-field", 0, REPEAT_OF(exclude, nexclude),
      .check = check_nonempty, .expect = "a field name"},
-    {"remote-query", 0, REPEAT, AT(remote_query),
-     .count = offsetof(struct config, nremote_query), .check = check_query,
+    {"remote-query", 0, REPEAT_OF(remote_query, nremote_query), .check = check_query,
      .expect = "KEY=VALUE (KEY may be a.b for nesting)"},
     /* Pace */
-    {"concurrency", 'c', UINT, AT(concurrency), .min = 1, .max = 10000,
+    {"concurrency", 'c', UINT_OF(concurrency), .min = 1, .max = 10000,
      .expect = "1 to 10000"},
-    {"account-concurrency", 0, UINT, AT(account_concurrency), .min = 0, .max = 10000,
+    {"account-concurrency", 0, UINT_OF(account_concurrency), .min = 0, .max = 10000,
      .expect = "0 (none) to 10000"},
-    {"threads", 0, UINT, AT(threads), .min = 0, .max = 64, .expect = "0 (one per CPU) to 64"},
-    {"account-rate", 0, RATE, AT(account_rate),
+    {"threads", 0, UINT_OF(threads), .min = 0, .max = 64, .expect = "0 (one per CPU) to 64"},
+    {"account-rate", 0, RATE_OF(account_rate),
      .expect = "N/DUR like 50/10s, or 0 for no ceiling"},
-    {"token-rate", 0, RATE, AT(token_rate), .expect = "N/DUR like 50/10s, or 0 for no ceiling"},
-    {"max-attempts", 0, UINT, AT(max_attempts), .min = 1, .max = 1000, .expect = "1 to 1000"},
-    {"timeout", 0, SECONDS, AT(timeout_s), .max = 86400, .expect = "seconds, above 0"},
-    {"max-failure-rate", 0, FRACTION, AT(max_failure_rate),
+    {"token-rate", 0, RATE_OF(token_rate), .expect = "N/DUR like 50/10s, or 0 for no ceiling"},
+    {"max-attempts", 0, UINT_OF(max_attempts), .min = 1, .max = 1000, .expect = "1 to 1000"},
+    {"timeout", 0, SECONDS_OF(timeout_s), .max = 86400, .expect = "seconds, above 0"},
+    {"max-failure-rate", 0, FRACTION_OF(max_failure_rate),
      .expect = "a percentage like 50%"},
     /* Connection */
-    {"base-url", 0, STRING, AT(base_url)},  /* checked after the walk: it may come from
-                                             * TRUTO_BASE_URL */
-    {"token-file", 0, STRING, AT(token_file)},
-    {"token", 0, CUSTOM, .set = set_token},
-    {"cacert", 0, STRING, AT(cacert)},
-    {"resolve", 0, REPEAT, AT(resolve), .count = offsetof(struct config, nresolve),
+    /* Checked after the walk, as it may come from TRUTO_BASE_URL instead. */
+    {"base-url", 0, STRING_OF(base_url)},
+    {"token-file", 0, STRING_OF(token_file)},
+    {"token", 0, .kind = CUSTOM, .set = set_token},
+    {"cacert", 0, STRING_OF(cacert)},
+    {"resolve", 0, REPEAT_OF(resolve, nresolve),
      .check = check_resolve, .expect = "HOST:PORT:ADDRESS[,ADDRESS...]"},
     /* Reporting */
-    {"quiet", 'q', SWITCH, .set = set_quiet},
-    {"verbose", 'v', SWITCH, .set = set_verbose},
-    {"summary-json", 0, STRING, AT(summary_json)},
-    {"metrics-file", 0, STRING, AT(metrics_file)},
-    {"log-format", 0, CHOICE, AT(log_json), .words = log_words},
-    {"progress-interval", 0, DURATION, AT(progress_interval_ms), .min = 100,
+    {"quiet", 'q', .kind = SWITCH, .set = set_quiet},
+    {"verbose", 'v', .kind = SWITCH, .set = set_verbose},
+    {"summary-json", 0, STRING_OF(summary_json)},
+    {"metrics-file", 0, STRING_OF(metrics_file)},
+    {"log-format", 0, CHOICE_OF(log_json), .words = log_words},
+    {"progress-interval", 0, DURATION_OF(progress_interval_ms), .min = 100,
      .expect = "a duration of 100ms or more, like 10s"},
-    {"help", 'h', FLAG, AT(help), .num = 1, .where = STOP},
-    {"version", 'V', FLAG, AT(version), .num = 1, .where = STOP},
+    {"help", 'h', FLAG_OF(help), .num = 1, .where = STOP},
+    {"version", 'V', FLAG_OF(version), .num = 1, .where = STOP},
     /* Commands and plan */
-    {"check", 0, SWITCH, .set = set_check},
-    {"groups-of", 0, STRING, AT(groups_of), .where = PLAN_ONLY},
-    {"members-of", 0, STRING, AT(members_of), .where = PLAN_ONLY},
-    {"except-groups", 0, STRING, AT(except_groups), .where = PLAN_ONLY},
-    {"except-users", 0, STRING, AT(except_users), .where = PLAN_ONLY},
+    {"check", 0, .kind = SWITCH, .set = set_check},
+    {"groups-of", 0, STRING_OF(groups_of), .where = PLAN_ONLY},
+    {"members-of", 0, STRING_OF(members_of), .where = PLAN_ONLY},
+    {"except-groups", 0, STRING_OF(except_groups), .where = PLAN_ONLY},
+    {"except-users", 0, STRING_OF(except_users), .where = PLAN_ONLY},
 };
-#undef AT
 #define NOPTS (sizeof opts / sizeof *opts)
 
 static int takes_value(const struct opt *o)
