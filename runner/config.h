@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #define DEFAULT_BASE_URL "https://api.truto.one"
-#define BREAKER_MIN_ROWS 200
-#define DEFAULT_CONCURRENCY 256  /* -c: enough for Truto's token rate at 2 s latency */  /* rows finished before --max-failure-rate applies */
+#define BREAKER_MIN_ROWS 200  /* rows finished before --max-failure-rate applies */
+#define DEFAULT_CONCURRENCY 256  /* -c: enough for Truto's token rate at 2 s latency */
 
 struct rate {
     unsigned n;        /* most requests per window; 0 = no limit */
