@@ -81,6 +81,7 @@ $(BIN)/truto-mock: $(MOCK_OBJ)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Irunner $< $(CORE_LIB) $(TEST_LIBS) $(RUN_LIBS) -o $@
+$(BUILD)/tests/unit/test_config: private CFLAGS_ALL += -DGROUPRM_SRCDIR='"$(CURDIR)"'  # reads grouprm.1, completion/
 
 $(BUILD)/tests/integration/%.o: tests/integration/%.c
 	@mkdir -p $(@D)

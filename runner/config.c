@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ascii.h"
 
 #include <cjson/cJSON.h>
 
@@ -216,13 +215,6 @@ static int check_base_url(const char *u)
     return (strncmp(u, "https://", 8) == 0 && u[8]) || (strncmp(u, "http://", 7) == 0 && u[7]);
 }
 
-enum { OPT_ACCOUNT_RATE = 256, OPT_TOKEN_RATE, OPT_BASE_URL, OPT_TOKEN_FILE,
-       OPT_MAX_ATTEMPTS, OPT_TIMEOUT, OPT_THREADS, OPT_TOKEN, OPT_MAX_FAILURE_RATE, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_STRICT, OPT_CACERT, OPT_RESOLVE, OPT_METHOD, OPT_UNDO,
-       OPT_RESPONSE_FORMAT, OPT_IGNORE_REMOTE_DATA, OPT_WITH_REMOTE_DATA, OPT_EXCLUDE_FIELD,
-       OPT_REMOTE_QUERY, OPT_REMOTE_DATA, OPT_PROGRESS_INTERVAL, OPT_SUMMARY_JSON,
-       OPT_METRICS_FILE, OPT_LOG_FORMAT, OPT_ACCOUNT_CONCURRENCY, OPT_CHECK, OPT_GROUPS_OF,
-       OPT_MEMBERS_OF, OPT_EXCEPT_GROUPS, OPT_EXCEPT_USERS, OPT_OVERWRITE, OPT_COLUMN };
-
 unsigned config_threads(const struct config *c, unsigned cpus)
 {
     if (c->threads)
@@ -230,58 +222,384 @@ unsigned config_threads(const struct config *c, unsigned cpus)
     return cpus < 1 ? 1 : cpus > 4 ? 4 : cpus;
 }
 
+/* ---- The options ----
+ * One entry for each option config_parse takes: its names, what its value is
+ * (which says how it is parsed, how it is checked and what the message says
+ * when it is refused), the field of struct config it goes to, and where it may
+ * stand. getopt_long's tables are built from it, and tests/unit/test_config.c
+ * holds --help, the manual's option list and the bash completion to it. */
+
+enum kind {
+    FLAG,         /* no value: the int at off becomes num */
+    SWITCH,       /* no value: set does what it means */
+    STRING,       /* the value as given */
+    NONEMPTY,     /* the value as given, never "" */
+    UINT,         /* a whole number from min to max */
+    SECONDS,      /* a number of seconds above 0, at most max, into a double */
+    FRACTION,     /* parse_fraction's forms, into a double */
+    RATE,         /* parse_rate's forms, into a struct rate */
+    DURATION,     /* parse_duration_ms's forms, at least min ms, into a uint64_t */
+    WORD,         /* one of words, kept as given */
+    CHOICE,       /* one of words: its index goes in the int at off */
+    JSON_OBJECT,  /* a JSON object, kept as given */
+    REPEAT,       /* once check passes, appended to the array at off (its count
+                   * at count), MAX_REPEAT at most */
+    CUSTOM,       /* a value: set does it all */
+};
+
+/* Where an option may stand, for the pass after the walk. */
+enum {
+    RUN_ONLY = 1,   /* a run's writes: plan and check send none */
+    PLAN_ONLY = 2,  /* plan's lists */
+    NOT_CHECK = 4,  /* a file a run or a plan writes: check writes none */
+    STOP = 8,       /* --help, --version: nothing after them is looked at */
+};
+
+struct opt {
+    const char *name;
+    char letter;                  /* the short option, or 0 */
+    enum kind kind;
+    size_t off;                   /* the field in struct config */
+    unsigned min, max;            /* UINT; DURATION: min; SECONDS: max */
+    int num;                      /* FLAG */
+    const char *expect;           /* what the message says is expected */
+    const char *const *words;     /* WORD, CHOICE: NULL-terminated */
+    int (*check)(const char *arg);  /* REPEAT: 0 when well formed */
+    size_t count;                 /* REPEAT: the size_t counting the array */
+    int (*set)(struct config *c, const char *arg, char *err, size_t errlen);  /* SWITCH, CUSTOM */
+    unsigned where;
+};
+
+static int set_column(struct config *c, const char *arg, char *err, size_t errlen)
+{
+    static const char *const fields[] = {"group_id", "user_id", "integrated_account_id",
+                                         "remote_data"};
+    const char *eq = strchr(arg, '=');
+    size_t k = 0, flen = eq ? (size_t)(eq - arg) : 0;
+    while (k < 4 && !(strlen(fields[k]) == flen && strncmp(arg, fields[k], flen) == 0))
+        k++;
+    const char *name = eq ? eq + 1 : "";
+    while (*name == ' ' || *name == '\t')
+        name++;
+    if (k == 4 || !*name) {
+        snprintf(err, errlen, "bad --column '%s': expected FIELD=NAME, FIELD one of "
+                 "group_id, user_id, integrated_account_id, remote_data", arg);
+        return -1;
+    }
+    if (c->columns[k]) {
+        snprintf(err, errlen, "--column %s is given twice", fields[k]);
+        return -1;
+    }
+    c->columns[k] = name;
+    return 0;
+}
+
+static int set_token(struct config *c, const char *arg, char *err, size_t errlen)
+{
+    (void)c;
+    (void)arg;
+    /* Deliberately unsupported: argv is visible to every user on the host. */
+    snprintf(err, errlen, "the token is never taken from the command line: "
+                          "set TRUTO_API_TOKEN or use --token-file");
+    return -1;
+}
+
+static int set_check(struct config *c, const char *arg, char *err, size_t errlen)
+{
+    (void)arg;
+    if (c->command == CMD_PLAN) {
+        snprintf(err, errlen, "--check is a command of its own: not with plan");
+        return -1;
+    }
+    c->command = CMD_CHECK;
+    return 0;
+}
+
+/* -q and -v: the last one given wins. */
+static int set_quiet(struct config *c, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    c->quiet = 1;
+    c->verbose = 0;
+    return 0;
+}
+
+static int set_verbose(struct config *c, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    c->verbose = 1;
+    c->quiet = 0;
+    return 0;
+}
+
+static int check_nonempty(const char *s)
+{
+    return *s ? 0 : -1;
+}
+
+/* KEY=VALUE, KEY a name or dotted names (a.b). */
+static int check_query(const char *s)
+{
+    const char *eq = strchr(s, '=');
+    return !eq || eq == s || eq[-1] == '.' || *s == '.' || strstr(s, "..") ? -1 : 0;
+}
+
+static const char *const method_words[] = {"remove", "remove-user", "add", NULL};
+static const char *const format_words[] = {"unified", "raw", "normalized", "stream", NULL};
+static const char *const log_words[] = {"text", "json", NULL};  /* log_json: 0, 1 */
+
+/* The kind and the field it writes, which must have the type that kind writes
+ * (else _Generic finds no match and the build stops). */
+#define FIELD(f, type) \
+    .off = offsetof(struct config, f) + 0 * sizeof(_Generic(((struct config *)0)->f, type: 1))
+#define AS(kind_, f, type) .kind = kind_, FIELD(f, type)
+#define FLAG_OF(f) AS(FLAG, f, int)
+#define STRING_OF(f) AS(STRING, f, const char *)
+#define NONEMPTY_OF(f) AS(NONEMPTY, f, const char *)
+#define UINT_OF(f) AS(UINT, f, unsigned)
+#define SECONDS_OF(f) AS(SECONDS, f, double)
+#define FRACTION_OF(f) AS(FRACTION, f, double)
+#define RATE_OF(f) AS(RATE, f, struct rate)
+#define DURATION_OF(f) AS(DURATION, f, uint64_t)
+#define WORD_OF(f) AS(WORD, f, const char *)
+#define CHOICE_OF(f) AS(CHOICE, f, int)
+#define JSON_OBJECT_OF(f) AS(JSON_OBJECT, f, const char *)
+#define REPEAT_OF(f, n) \
+    AS(REPEAT, f, const char **), .count = offsetof(struct config, n) + \
+    0 * sizeof(_Generic(((struct config *)0)->n, size_t: 1))
+static const struct opt opts[] = {
+    /* Files */
+    {"account", 'a', NONEMPTY_OF(account), .expect = "ID"},
+    {"output", 'o', STRING_OF(output), .where = NOT_CHECK},
+    {"retry-log", 'r', STRING_OF(retry_log), .where = NOT_CHECK},
+    {"column", 0, .kind = CUSTOM, .set = set_column},
+    {"dry-run", 0, FLAG_OF(dry_run), .num = 1, .where = RUN_ONLY},
+    {"strict", 0, FLAG_OF(strict), .num = 1, .where = RUN_ONLY},
+    {"resume", 0, FLAG_OF(resume), .num = 1, .where = RUN_ONLY},
+    {"force", 0, FLAG_OF(force), .num = 1, .where = RUN_ONLY},
+    {"overwrite", 0, FLAG_OF(overwrite), .num = 1, .where = RUN_ONLY},
+    {"undo", 0, STRING_OF(undo), .where = RUN_ONLY},
+    /* Request */
+    {"method", 0, WORD_OF(method), .words = method_words},
+    {"remote-data", 0, JSON_OBJECT_OF(remote_data),
+     .expect = "a JSON object like '{\"key\":\"value\"}'"},
+    {"response-format", 0, WORD_OF(response_format), .words = format_words},
+    {"ignore-remote-data", 0, FLAG_OF(ignore_remote_data), .num = 1},
+    {"with-remote-data", 0, FLAG_OF(ignore_remote_data), .num = 0},
+    {"exclude-field", 0, REPEAT_OF(exclude, nexclude),
+     .check = check_nonempty, .expect = "a field name"},
+    {"remote-query", 0, REPEAT_OF(remote_query, nremote_query), .check = check_query,
+     .expect = "KEY=VALUE (KEY may be a.b for nesting)"},
+    /* Pace */
+    {"concurrency", 'c', UINT_OF(concurrency), .min = 1, .max = 10000,
+     .expect = "1 to 10000"},
+    {"account-concurrency", 0, UINT_OF(account_concurrency), .min = 0, .max = 10000,
+     .expect = "0 (none) to 10000"},
+    {"threads", 0, UINT_OF(threads), .min = 0, .max = 64, .expect = "0 (one per CPU) to 64"},
+    {"account-rate", 0, RATE_OF(account_rate),
+     .expect = "N/DUR like 50/10s, or 0 for no ceiling"},
+    {"token-rate", 0, RATE_OF(token_rate), .expect = "N/DUR like 50/10s, or 0 for no ceiling"},
+    {"max-attempts", 0, UINT_OF(max_attempts), .min = 1, .max = 1000, .expect = "1 to 1000"},
+    {"timeout", 0, SECONDS_OF(timeout_s), .max = 86400, .expect = "seconds, above 0"},
+    {"max-failure-rate", 0, FRACTION_OF(max_failure_rate),
+     .expect = "a percentage like 50%"},
+    /* Connection */
+    /* Checked after the walk, as it may come from TRUTO_BASE_URL instead. */
+    {"base-url", 0, STRING_OF(base_url)},
+    {"token-file", 0, STRING_OF(token_file)},
+    {"token", 0, .kind = CUSTOM, .set = set_token},
+    {"cacert", 0, STRING_OF(cacert)},
+    {"resolve", 0, REPEAT_OF(resolve, nresolve),
+     .check = check_resolve, .expect = "HOST:PORT:ADDRESS[,ADDRESS...]"},
+    /* Reporting */
+    {"quiet", 'q', .kind = SWITCH, .set = set_quiet},
+    {"verbose", 'v', .kind = SWITCH, .set = set_verbose},
+    {"summary-json", 0, STRING_OF(summary_json)},
+    {"metrics-file", 0, STRING_OF(metrics_file)},
+    {"log-format", 0, CHOICE_OF(log_json), .words = log_words},
+    {"progress-interval", 0, DURATION_OF(progress_interval_ms), .min = 100,
+     .expect = "a duration of 100ms or more, like 10s"},
+    {"help", 'h', FLAG_OF(help), .num = 1, .where = STOP},
+    {"version", 'V', FLAG_OF(version), .num = 1, .where = STOP},
+    /* Commands and plan */
+    {"check", 0, .kind = SWITCH, .set = set_check},
+    {"groups-of", 0, STRING_OF(groups_of), .where = PLAN_ONLY},
+    {"members-of", 0, STRING_OF(members_of), .where = PLAN_ONLY},
+    {"except-groups", 0, STRING_OF(except_groups), .where = PLAN_ONLY},
+    {"except-users", 0, STRING_OF(except_users), .where = PLAN_ONLY},
+};
+#define NOPTS (sizeof opts / sizeof *opts)
+
+static int takes_value(const struct opt *o)
+{
+    return o->kind != FLAG && o->kind != SWITCH;
+}
+
+const char *config_option(size_t i, char *letter, int *value)
+{
+    if (i >= NOPTS)
+        return NULL;
+    *letter = opts[i].letter;
+    *value = takes_value(&opts[i]);
+    return opts[i].name;
+}
+
+/* "A, B or C" of a NULL-terminated list, into buf. */
+static void list_words(char *buf, size_t len, const char *const *w)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; w[k] && at < len; k++) {
+        int n = snprintf(buf + at, len - at, "%s%s", k == 0 ? "" : w[k + 1] ? ", " : " or ",
+                         w[k]);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+}
+
+/* Gives o its value arg (NULL when it takes none). 0, or -1 with the message. */
+static int take(struct config *c, const struct opt *o, const char *arg, char *err,
+                size_t errlen)
+{
+    void *field = (char *)c + o->off;
+    switch (o->kind) {
+    case FLAG:
+        *(int *)field = o->num;
+        return 0;
+    case SWITCH:
+    case CUSTOM:
+        return o->set(c, arg, err, errlen);
+    case STRING:
+        *(const char **)field = arg;
+        return 0;
+    case NONEMPTY:
+        if (!*arg) {
+            snprintf(err, errlen, "--%s needs a non-empty %s", o->name, o->expect);
+            return -1;
+        }
+        *(const char **)field = arg;
+        return 0;
+    case UINT:
+        if (parse_uint(arg, o->min, o->max, field) != 0)
+            break;
+        return 0;
+    case SECONDS: {
+        char *end;
+        errno = 0;
+        double v = strtod(arg, &end);
+        if (errno || end == arg || *end || !(v > 0 && v <= o->max))
+            break;
+        *(double *)field = v;
+        return 0;
+    }
+    case FRACTION:
+        if (parse_fraction(arg, field) != 0)
+            break;
+        return 0;
+    case RATE:
+        if (parse_rate(arg, field) != 0)
+            break;
+        return 0;
+    case DURATION: {
+        uint64_t ms;
+        if (parse_duration_ms(arg, &ms) != 0 || ms < o->min)
+            break;
+        *(uint64_t *)field = ms;
+        return 0;
+    }
+    case WORD:
+    case CHOICE: {
+        size_t k = 0;
+        while (o->words[k] && strcmp(arg, o->words[k]) != 0)
+            k++;
+        if (!o->words[k]) {
+            char words[128];
+            list_words(words, sizeof words, o->words);
+            snprintf(err, errlen, "bad --%s '%s': expected %s", o->name, arg, words);
+            return -1;
+        }
+        if (o->kind == WORD)
+            *(const char **)field = arg;
+        else
+            *(int *)field = (int)k;
+        return 0;
+    }
+    case JSON_OBJECT: {
+        cJSON *j = cJSON_Parse(arg);
+        int ok = j && cJSON_IsObject(j);
+        cJSON_Delete(j);
+        if (!ok) {
+            /* Not quoted back: a JSON body can be long. */
+            snprintf(err, errlen, "bad --%s: expected %s", o->name, o->expect);
+            return -1;
+        }
+        *(const char **)field = arg;
+        return 0;
+    }
+    case REPEAT: {
+        size_t *n = (size_t *)((char *)c + o->count);
+        if (o->check(arg) != 0)
+            break;
+        if (*n == MAX_REPEAT) {
+            snprintf(err, errlen, "too many --%s (at most %d)", o->name, MAX_REPEAT);
+            return -1;
+        }
+        ((const char **)field)[(*n)++] = arg;
+        return 0;
+    }
+    }
+    snprintf(err, errlen, "bad --%s '%s': expected %s", o->name, arg, o->expect);
+    return -1;
+}
+
+/* getopt_long's tables from opts: a long option's val is 256 + its entry. */
+static void getopt_tables(struct option *longopts, char *shorts)
+{
+    /* "-": the operands come back in their place (as 1), so the word an error
+     * is about is the one being read, even after an INPUT; ":": a missing
+     * value is told apart from an unknown option. */
+    *shorts++ = '-';
+    *shorts++ = ':';
+    for (size_t i = 0; i < NOPTS; i++) {
+        longopts[i] = (struct option){opts[i].name,
+                                      takes_value(&opts[i]) ? required_argument : no_argument,
+                                      NULL, 256 + (int)i};
+        if (opts[i].letter) {
+            *shorts++ = opts[i].letter;
+            if (takes_value(&opts[i]))
+                *shorts++ = ':';
+        }
+    }
+    *shorts = '\0';
+    longopts[NOPTS] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The first option given (in the table's order) that stands only where flag says. */
+static const struct opt *first_given(const unsigned char *given, unsigned flag)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (given[i] && (opts[i].where & flag))
+            return &opts[i];
+    return NULL;
+}
+
+/* The results and retry files a command writes, unless -o or -r named them. */
+static void default_files(struct config *c, const char *output, const char *retry_log)
+{
+    if (!c->output)
+        c->output = output;
+    if (!c->retry_log)
+        c->retry_log = retry_log;
+}
+
 int config_parse(struct config *c, int argc, char **argv, const char *env_base_url,
                  char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        {"account", required_argument, NULL, 'a'},
-        {"output", required_argument, NULL, 'o'},
-        {"retry-log", required_argument, NULL, 'r'},
-        {"concurrency", required_argument, NULL, 'c'},
-        {"account-concurrency", required_argument, NULL, OPT_ACCOUNT_CONCURRENCY},
-        {"account-rate", required_argument, NULL, OPT_ACCOUNT_RATE},
-        {"token-rate", required_argument, NULL, OPT_TOKEN_RATE},
-        {"base-url", required_argument, NULL, OPT_BASE_URL},
-        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
-        {"token", required_argument, NULL, OPT_TOKEN},
-        {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
-        {"max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE_RATE},
-        {"resume", no_argument, NULL, OPT_RESUME},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
-        {"column", required_argument, NULL, OPT_COLUMN},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"strict", no_argument, NULL, OPT_STRICT},
-        {"cacert", required_argument, NULL, OPT_CACERT},
-        {"resolve", required_argument, NULL, OPT_RESOLVE},
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"undo", required_argument, NULL, OPT_UNDO},
-        {"response-format", required_argument, NULL, OPT_RESPONSE_FORMAT},
-        {"ignore-remote-data", no_argument, NULL, OPT_IGNORE_REMOTE_DATA},
-        {"with-remote-data", no_argument, NULL, OPT_WITH_REMOTE_DATA},
-        {"exclude-field", required_argument, NULL, OPT_EXCLUDE_FIELD},
-        {"remote-query", required_argument, NULL, OPT_REMOTE_QUERY},
-        {"remote-data", required_argument, NULL, OPT_REMOTE_DATA},
-        {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
-        {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
-        {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
-        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"groups-of", required_argument, NULL, OPT_GROUPS_OF},
-        {"members-of", required_argument, NULL, OPT_MEMBERS_OF},
-        {"except-groups", required_argument, NULL, OPT_EXCEPT_GROUPS},
-        {"except-users", required_argument, NULL, OPT_EXCEPT_USERS},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
+    struct option longopts[NOPTS + 1];
+    char shorts[3 + 2 * NOPTS];
+    getopt_tables(longopts, shorts);
     memset(c, 0, sizeof *c);
-    c->output = "output/results.csv";
-    c->retry_log = "output/retry.csv";
     c->concurrency = DEFAULT_CONCURRENCY;
     c->account_rate = (struct rate){50, 10000};
     c->token_rate = (struct rate){500, 10000};
@@ -292,8 +610,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
     c->ignore_remote_data = 1;
     c->progress_interval_ms = 10000;
     c->timeout_s = 30;
+    /* c->output and c->retry_log stay NULL until the command picks them. */
 
-    int output_set = 0, retry_set = 0, writes = 0;
     /* A command word first, as git takes one: "grouprm plan ...". A file
      * named plan is ./plan. */
     if (argc > 1 && (strcmp(argv[1], "plan") == 0 || strcmp(argv[1], "check") == 0)) {
@@ -301,212 +619,56 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         argc--;
         argv++;
     }
+    unsigned char given[NOPTS] = {0};
+    const struct opt *last_write = NULL;  /* the last of a run's writes given */
+    const char *operand[2] = {NULL, NULL};  /* the first two */
+    int noperands = 0;
     opterr = 0;
     optind = 0;  /* GNU: start afresh, so tests can parse more than once */
     for (;;) {
         int prev = optind ? optind : 1;
-        int o = getopt_long(argc, argv, ":a:o:r:c:qvhV", longopts, NULL);
-        if (o == -1)
+        int v = getopt_long(argc, argv, shorts, longopts, NULL);
+        if (v == -1)
             break;
-        const char *arg = optarg;
-        char *endp;
-        switch (o) {
-        case 'a':
-            if (!*arg) {
-                snprintf(err, errlen, "--account needs a non-empty ID");
-                return -1;
-            }
-            c->account = arg;
-            break;
-        case 'o': c->output = arg; output_set = 1; break;
-        case 'r': c->retry_log = arg; retry_set = 1; break;
-        case 'c':
-            if (parse_uint(arg, 1, 10000, &c->concurrency) != 0) {
-                snprintf(err, errlen, "bad --concurrency '%s': expected 1 to 10000", arg);
-                return -1;
-            }
-            break;
-        case OPT_ACCOUNT_CONCURRENCY:
-            if (parse_uint(arg, 0, 10000, &c->account_concurrency) != 0) {
-                snprintf(err, errlen, "bad --account-concurrency '%s': expected 0 (none) to 10000",
-                         arg);
-                return -1;
-            }
-            break;
-        case OPT_ACCOUNT_RATE:
-        case OPT_TOKEN_RATE:
-            if (parse_rate(arg, o == OPT_ACCOUNT_RATE ? &c->account_rate : &c->token_rate) != 0) {
-                snprintf(err, errlen, "bad --%s '%s': expected N/DUR like 50/10s, or 0 for no ceiling",
-                         o == OPT_ACCOUNT_RATE ? "account-rate" : "token-rate", arg);
-                return -1;
-            }
-            break;
-        case OPT_BASE_URL:
-            c->base_url = arg;
-            break;
-        case OPT_TOKEN_FILE: c->token_file = arg; break;
-        case OPT_TOKEN:
-            /* Deliberately unsupported: argv is visible to every user on the host. */
-            snprintf(err, errlen, "the token is never taken from the command line: "
-                                  "set TRUTO_API_TOKEN or use --token-file");
-            return -1;
-        case OPT_THREADS:
-            if (parse_uint(arg, 0, 64, &c->threads) != 0) {
-                snprintf(err, errlen, "bad --threads '%s': expected 0 (one per CPU) to 64", arg);
-                return -1;
-            }
-            break;
-        case OPT_MAX_ATTEMPTS:
-            if (parse_uint(arg, 1, 1000, &c->max_attempts) != 0) {
-                snprintf(err, errlen, "bad --max-attempts '%s': expected 1 to 1000", arg);
-                return -1;
-            }
-            break;
-        case OPT_MAX_FAILURE_RATE:
-            if (parse_fraction(arg, &c->max_failure_rate) != 0) {
-                snprintf(err, errlen, "bad --max-failure-rate '%s': expected a percentage like 50%%",
-                         arg);
-                return -1;
-            }
-            break;
-        case OPT_TIMEOUT:
-            errno = 0;
-            c->timeout_s = strtod(arg, &endp);
-            if (errno || endp == arg || *endp || !(c->timeout_s > 0 && c->timeout_s <= 86400)) {
-                snprintf(err, errlen, "bad --timeout '%s': expected seconds, above 0", arg);
-                return -1;
-            }
-            break;
-        case OPT_RESUME: c->resume = 1; writes = o; break;
-        case OPT_FORCE: c->force = 1; writes = o; break;
-        case OPT_OVERWRITE: c->overwrite = 1; writes = o; break;
-        case OPT_DRY_RUN: c->dry_run = 1; writes = o; break;
-        case OPT_STRICT: c->strict = 1; writes = o; break;
-        case OPT_CHECK:
-            if (c->command == CMD_PLAN) {
-                snprintf(err, errlen, "--check is a command of its own: not with plan");
-                return -1;
-            }
-            c->command = CMD_CHECK;
-            break;
-        case OPT_COLUMN: {
-            static const char *const fields[] = {"group_id", "user_id", "integrated_account_id",
-                                                 "remote_data"};
-            const char *eq = strchr(arg, '=');
-            size_t k = 0, flen = eq ? (size_t)(eq - arg) : 0;
-            while (k < 4 && !(strlen(fields[k]) == flen && strncmp(arg, fields[k], flen) == 0))
-                k++;
-            const char *name = eq ? eq + 1 : "";
-            while (*name == ' ' || *name == '\t')
-                name++;
-            if (k == 4 || !*name) {
-                snprintf(err, errlen, "bad --column '%s': expected FIELD=NAME, FIELD one of "
-                         "group_id, user_id, integrated_account_id, remote_data", arg);
-                return -1;
-            }
-            if (c->columns[k]) {
-                snprintf(err, errlen, "--column %s is given twice", fields[k]);
-                return -1;
-            }
-            c->columns[k] = name;
-            break;
+        if (v == 1) {
+            if (noperands < 2)
+                operand[noperands] = optarg;
+            noperands++;
+            continue;
         }
-        case OPT_GROUPS_OF: c->groups_of = arg; break;
-        case OPT_MEMBERS_OF: c->members_of = arg; break;
-        case OPT_EXCEPT_GROUPS: c->except_groups = arg; break;
-        case OPT_EXCEPT_USERS: c->except_users = arg; break;
-        case OPT_CACERT: c->cacert = arg; break;
-        case OPT_RESOLVE:
-            if (check_resolve(arg) != 0) {
-                snprintf(err, errlen, "bad --resolve '%s': expected HOST:PORT:ADDRESS[,ADDRESS...]",
-                         arg);
-                return -1;
-            }
-            if (c->nresolve == MAX_REPEAT) {
-                snprintf(err, errlen, "too many --resolve (at most %d)", MAX_REPEAT);
-                return -1;
-            }
-            c->resolve[c->nresolve++] = arg;
-            break;
-        case OPT_METHOD:
-            if (strcmp(arg, "remove") && strcmp(arg, "remove-user") && strcmp(arg, "add")) {
-                snprintf(err, errlen, "bad --method '%s': expected remove, remove-user or add", arg);
-                return -1;
-            }
-            c->method = arg;
-            break;
-        case OPT_UNDO: c->undo = arg; writes = o; break;
-        case OPT_RESPONSE_FORMAT:
-            if (strcmp(arg, "unified") && strcmp(arg, "raw") && strcmp(arg, "normalized") &&
-                strcmp(arg, "stream")) {
-                snprintf(err, errlen, "bad --response-format '%s': expected unified, raw, "
-                                      "normalized or stream", arg);
-                return -1;
-            }
-            c->response_format = arg;
-            break;
-        case OPT_IGNORE_REMOTE_DATA: c->ignore_remote_data = 1; break;
-        case OPT_WITH_REMOTE_DATA: c->ignore_remote_data = 0; break;
-        case OPT_EXCLUDE_FIELD:
-        case OPT_REMOTE_QUERY: {
-            int ex = o == OPT_EXCLUDE_FIELD;
-            size_t *n = ex ? &c->nexclude : &c->nremote_query;
-            const char *eq = strchr(arg, '=');
-            if (ex ? !*arg : (!eq || eq == arg || eq[-1] == '.' || *arg == '.' || strstr(arg, ".."))) {
-                snprintf(err, errlen, ex ? "bad --exclude-field '%s': expected a field name"
-                                         : "bad --remote-query '%s': expected KEY=VALUE (KEY may "
-                                           "be a.b for nesting)", arg);
-                return -1;
-            }
-            if (*n == MAX_REPEAT) {
-                snprintf(err, errlen, "too many --%s (at most %d)",
-                         ex ? "exclude-field" : "remote-query", MAX_REPEAT);
-                return -1;
-            }
-            (ex ? c->exclude : c->remote_query)[(*n)++] = arg;
-            break;
-        }
-        case OPT_REMOTE_DATA: {
-            cJSON *j = cJSON_Parse(arg);
-            int ok = j && cJSON_IsObject(j);
-            cJSON_Delete(j);
-            if (!ok) {
-                snprintf(err, errlen, "bad --remote-data: expected a JSON object like "
-                                      "'{\"key\":\"value\"}'");
-                return -1;
-            }
-            c->remote_data = arg;
-            break;
-        }
-        case OPT_PROGRESS_INTERVAL:
-            if (parse_duration_ms(arg, &c->progress_interval_ms) != 0 ||
-                c->progress_interval_ms < 100) {
-                snprintf(err, errlen, "bad --progress-interval '%s': expected a duration of "
-                                      "100ms or more, like 10s", arg);
-                return -1;
-            }
-            break;
-        case OPT_SUMMARY_JSON: c->summary_json = arg; break;
-        case OPT_METRICS_FILE: c->metrics_file = arg; break;
-        case OPT_LOG_FORMAT:
-            if (strcmp(arg, "text") && strcmp(arg, "json")) {
-                snprintf(err, errlen, "bad --log-format '%s': expected text or json", arg);
-                return -1;
-            }
-            c->log_json = strcmp(arg, "json") == 0;
-            break;
-        case 'q': c->quiet = 1; c->verbose = 0; break;
-        case 'v': c->verbose = 1; c->quiet = 0; break;
-        case 'h': c->help = 1; return 0;
-        case 'V': c->version = 1; return 0;
-        case ':':
+        if (v == ':') {
             snprintf(err, errlen, "option '%s' needs a value", argv[prev]);
             return -1;
-        default:
+        }
+        const struct opt *o = NULL;
+        if (v >= 256 && v < 256 + (int)NOPTS)
+            o = &opts[v - 256];
+        for (size_t i = 0; !o && v != '?' && i < NOPTS; i++)
+            if (opts[i].letter == v)
+                o = &opts[i];
+        if (!o) {
             snprintf(err, errlen, "unknown option '%s' (see --help)", argv[prev]);
             return -1;
         }
+        if (take(c, o, optarg, err, errlen) != 0)
+            return -1;
+        given[o - opts] = 1;
+        if (o->where & RUN_ONLY)
+            last_write = o;
+        if (o->where & STOP) {
+            default_files(c, "output/results.csv", "output/retry.csv");
+            return 0;
+        }
     }
+
+    for (; optind < argc; optind++) {  /* after "--" */
+        if (noperands < 2)
+            operand[noperands] = argv[optind];
+        noperands++;
+    }
+
+    /* What the table cannot say alone: options that depend on each other or on
+     * the command. */
     if (!check_base_url(c->base_url)) {
         snprintf(err, errlen, "bad base URL '%s': expected http:// or https://", c->base_url);
         return -1;
@@ -515,23 +677,13 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
         snprintf(err, errlen, "--overwrite starts again and --resume continues: give one");
         return -1;
     }
-    if (c->command != CMD_PLAN && (c->groups_of || c->members_of || c->except_groups ||
-                                   c->except_users)) {
-        snprintf(err, errlen, "--%s is an option of grouprm plan",
-                 c->groups_of ? "groups-of" : c->members_of ? "members-of"
-                 : c->except_groups ? "except-groups" : "except-users");
+    const struct opt *plan_only = first_given(given, PLAN_ONLY);
+    if (c->command != CMD_PLAN && plan_only) {
+        snprintf(err, errlen, "--%s is an option of grouprm plan", plan_only->name);
         return -1;
     }
-    if (c->command != CMD_RUN && writes) {
-        static const struct { int opt; const char *name; } names[] = {
-            {OPT_RESUME, "resume"}, {OPT_FORCE, "force"}, {OPT_DRY_RUN, "dry-run"},
-            {OPT_STRICT, "strict"}, {OPT_UNDO, "undo"}, {OPT_OVERWRITE, "overwrite"},
-        };
-        const char *name = "";
-        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-            if (names[i].opt == writes)
-                name = names[i].name;
-        snprintf(err, errlen, "--%s is for a run: grouprm %s sends no write", name,
+    if (c->command != CMD_RUN && last_write) {
+        snprintf(err, errlen, "--%s is for a run: grouprm %s sends no write", last_write->name,
                  c->command == CMD_PLAN ? "plan" : "check");
         return -1;
     }
@@ -541,83 +693,60 @@ int config_parse(struct config *c, int argc, char **argv, const char *env_base_u
                                   "--members-of GROUPS.csv");
             return -1;
         }
-        if (optind < argc) {
+        if (noperands) {
             snprintf(err, errlen, "plan reads its list from --%s: unexpected '%s'",
-                     c->groups_of ? "groups-of" : "members-of", argv[optind]);
+                     c->groups_of ? "groups-of" : "members-of", operand[0]);
             return -1;
         }
-        if (!output_set)
-            c->output = "output/plan.csv";
+        default_files(c, "output/plan.csv", "output/retry.csv");
         return 0;
     }
     if (c->command == CMD_CHECK) {
-        if (argc - optind > 1) {
-            snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", argv[optind + 1]);
+        if (noperands > 1) {
+            snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", operand[1]);
             return -1;
         }
-        c->input = optind < argc ? argv[optind] : NULL;
+        c->input = operand[0];
         if (!c->input && !c->account) {
             snprintf(err, errlen, "check needs an INPUT whose accounts to check, or -a ID");
             return -1;
         }
-        if (output_set || retry_set) {
+        const struct opt *file = first_given(given, NOT_CHECK);
+        if (file) {
             snprintf(err, errlen, "check writes no results: --%s is for a run or a plan (for "
-                     "a file, use --summary-json)", output_set ? "output" : "retry-log");
+                     "a file, use --summary-json)", file->name);
             return -1;
         }
+        default_files(c, "output/results.csv", "output/retry.csv");
         return 0;
     }
     if (c->undo) {
         /* --undo RESULTS: its removed pairs are the input, re-added. Its own
          * files by default, so the results being undone are never overwritten. */
-        if (optind < argc) {
+        if (noperands) {
             snprintf(err, errlen, "--undo takes the results file itself: unexpected '%s'",
-                     argv[optind]);
+                     operand[0]);
             return -1;
         }
-        if (c->method != NULL && strcmp(c->method, "remove") != 0 && strcmp(c->method, "add")) {
+        if (strcmp(c->method, "remove") != 0 && strcmp(c->method, "add") != 0) {
             snprintf(err, errlen, "--undo re-adds: it cannot be combined with --method %s",
                      c->method);
             return -1;
         }
         c->method = "add";
         c->input = c->undo;
-        if (!output_set)
-            c->output = "output/undo-results.csv";
-        if (!retry_set)
-            c->retry_log = "output/undo-retry.csv";
+        default_files(c, "output/undo-results.csv", "output/undo-retry.csv");
         return 0;
     }
-    if (optind >= argc) {
+    if (!noperands) {
         snprintf(err, errlen, "no INPUT given (a CSV path, or - for stdin; see --help)");
         return -1;
     }
-    if (argc - optind > 1) {
-        snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", argv[optind + 1]);
+    if (noperands > 1) {
+        snprintf(err, errlen, "one INPUT at a time: unexpected '%s'", operand[1]);
         return -1;
     }
-    c->input = argv[optind];
+    c->input = operand[0];
+    default_files(c, "output/results.csv", "output/retry.csv");
     return 0;
-}
-
-static const char *first_set(const char *(*get)(const char *, void *), void *ud,
-                             const char *a, const char *b)
-{
-    const char *v = get(a, ud);
-    if (!v && b)
-        v = get(b, ud);
-    return v;
-}
-
-void proxy_from_env(const char *base_url, const char *(*get)(const char *name, void *ud),
-                    void *ud, const char **proxy, const char **noproxy)
-{
-    int tls = ascii_eq_nocase(base_url, "https://", 8);
-    const char *p = tls ? first_set(get, ud, "https_proxy", "HTTPS_PROXY")
-                        : first_set(get, ud, "http_proxy", NULL);
-    if (!p)
-        p = first_set(get, ud, "all_proxy", "ALL_PROXY");
-    const char *np = first_set(get, ud, "no_proxy", "NO_PROXY");
-    *proxy = p ? p : "";
-    *noproxy = np ? np : "";
 }

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #define DEFAULT_BASE_URL "https://api.truto.one"
-#define BREAKER_MIN_ROWS 200
-#define DEFAULT_CONCURRENCY 256  /* -c: enough for Truto's token rate at 2 s latency */  /* rows finished before --max-failure-rate applies */
+#define BREAKER_MIN_ROWS 200  /* rows finished before --max-failure-rate applies */
+#define DEFAULT_CONCURRENCY 256  /* -c: enough for Truto's token rate at 2 s latency */
 
 struct rate {
     unsigned n;        /* most requests per window; 0 = no limit */
@@ -92,16 +92,13 @@ int parse_fraction(const char *s, double *out);
 /* Formats a rate back, e.g. "50/10s", "off". */
 void format_rate(const struct rate *r, char *buf, size_t len);
 
+/* The options config_parse takes, for i from 0: the long name (NULL past the
+ * last), with its short letter (or 0) in *letter and in *value whether it takes
+ * a value. For the tests that hold --help, the manual page and the bash
+ * completion to what the parser takes. */
+const char *config_option(size_t i, char *letter, int *value);
+
 const char *config_usage(void);  /* the --help text */
 const char *config_usage_plan(void);  /* grouprm plan --help, grouprm check --help */
-
-/* The proxy settings libcurl would read from the environment for base_url, read
- * once (libcurl would read them on every transfer): <scheme>_proxy, then
- * upper-case <SCHEME>_PROXY except HTTP_PROXY (which a CGI client can set),
- * then all_proxy / ALL_PROXY; and no_proxy / NO_PROXY. get(name, ud) looks a
- * variable up (NULL when unset). *proxy and *noproxy are never NULL: "" means
- * none, which also stops libcurl from looking again. */
-void proxy_from_env(const char *base_url, const char *(*get)(const char *name, void *ud),
-                    void *ud, const char **proxy, const char **noproxy);
 
 #endif

@@ -4,6 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
+
+static const char *first_set(const char *(*get)(const char *, void *), void *ud,
+                             const char *a, const char *b)
+{
+    const char *v = get(a, ud);
+    if (!v && b)
+        v = get(b, ud);
+    return v;
+}
+
+void proxy_from_env(const char *base_url, const char *(*get)(const char *name, void *ud),
+                    void *ud, const char **proxy, const char **noproxy)
+{
+    int tls = ascii_eq_nocase(base_url, "https://", 8);
+    const char *p = tls ? first_set(get, ud, "https_proxy", "HTTPS_PROXY")
+                        : first_set(get, ud, "http_proxy", NULL);
+    if (!p)
+        p = first_set(get, ud, "all_proxy", "ALL_PROXY");
+    const char *np = first_set(get, ud, "no_proxy", "NO_PROXY");
+    *proxy = p ? p : "";
+    *noproxy = np ? np : "";
+}
+
 static const char *env_get(const char *name, void *ud)
 {
     (void)ud;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -115,6 +116,15 @@ static void test_errors_are_one_line_and_specific(void **state)
     assert_non_null(strstr(err, "no INPUT"));
     assert_int_equal(parse(&c, err, NULL, 3, "--bogus", "in.csv"), -1);
     assert_non_null(strstr(err, "unknown option '--bogus'"));
+    /* After the INPUT too, the word named is the option, not the INPUT. */
+    assert_int_equal(parse(&c, err, NULL, 3, "in.csv", "--bogus"), -1);
+    assert_string_equal(err, "unknown option '--bogus' (see --help)");
+    assert_int_equal(parse(&c, err, NULL, 4, "in.csv", "-v", "-x"), -1);
+    assert_string_equal(err, "unknown option '-x' (see --help)");
+    assert_int_equal(parse(&c, err, NULL, 4, "in.csv", "--", "--bogus"), -1);
+    assert_string_equal(err, "one INPUT at a time: unexpected '--bogus'");
+    assert_int_equal(parse(&c, err, NULL, 4, "-v", "--", "-x"), 0);
+    assert_string_equal(c.input, "-x");
     assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "50/10x", "in.csv"), -1);
     assert_int_equal(parse(&c, err, NULL, 4, "--account-rate", "fast", "in.csv"), -1);
     assert_non_null(strstr(err, "bad --account-rate 'fast'"));
@@ -315,49 +325,6 @@ static void test_plan_help(void **state)
     assert_non_null(strstr(config_usage(), "grouprm plan --help"));
 }
 
-/* A fake environment: "NAME=value" entries. */
-static const char *fake_get(const char *name, void *ud)
-{
-    for (const char *const *e = ud; *e; e++) {
-        size_t n = strlen(name);
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
-    }
-    return NULL;
-}
-
-static void expect_proxy(const char *url, const char *const *env, const char *want_proxy,
-                         const char *want_noproxy)
-{
-    const char *p = "unset", *np = "unset";
-    proxy_from_env(url, fake_get, (void *)env, &p, &np);
-    assert_string_equal(p, want_proxy);
-    assert_string_equal(np, want_noproxy);
-}
-
-static void test_proxy_from_env_follows_libcurl_rules(void **state)
-{
-    (void)state;
-    const char *none[] = {NULL};
-    expect_proxy("https://api.truto.one", none, "", "");
-    const char *lower[] = {"https_proxy=http://p1:3128", "HTTPS_PROXY=http://p2:3128",
-                           "all_proxy=http://p3:3128", "no_proxy=.corp", NULL};
-    expect_proxy("https://api.truto.one", lower, "http://p1:3128", ".corp");
-    const char *upper[] = {"HTTPS_PROXY=http://p2:3128", "ALL_PROXY=http://p4:3128",
-                           "NO_PROXY=localhost", NULL};
-    expect_proxy("https://api.truto.one", upper, "http://p2:3128", "localhost");
-    /* For http:// only the lower-case name counts; all_proxy is the fallback. */
-    const char *http[] = {"HTTP_PROXY=http://evil:1", "ALL_PROXY=http://p4:3128", NULL};
-    expect_proxy("http://127.0.0.1:8080", http, "http://p4:3128", "");
-    const char *http_only_upper[] = {"HTTP_PROXY=http://evil:1", NULL};
-    expect_proxy("http://127.0.0.1:8080", http_only_upper, "", "");
-    const char *http_lower[] = {"http_proxy=http://p5:8080", "https_proxy=http://p1:3128", NULL};
-    expect_proxy("http://127.0.0.1:8080", http_lower, "http://p5:8080", "");
-    /* Set but empty: no proxy, and all_proxy is not consulted (as libcurl). */
-    const char *empty[] = {"https_proxy=", "all_proxy=http://p3:3128", NULL};
-    expect_proxy("https://api.truto.one", empty, "", "");
-}
-
 /* --threads: explicit counts win; 0 (the default) follows the CPUs, 1 to 4. */
 static void test_threads(void **state)
 {
@@ -394,6 +361,573 @@ static void test_check_resolve(void **state)
         assert_int_equal(check_resolve(bad[i]), -1);
 }
 
+/* Every option that takes a value, given none (as the last word), is told so
+ * by the spelling given: --name or -x, before the INPUT or after it. */
+static void test_value_options_need_a_value(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512], lng[64], sht[3] = "-x", want[96], letter;
+    int value;
+    const char *name;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++) {
+        if (!value)
+            continue;
+        snprintf(lng, sizeof lng, "--%s", name);
+        snprintf(want, sizeof want, "option '%s' needs a value", lng);
+        assert_int_equal(parse(&c, err, NULL, 2, lng), -1);
+        assert_string_equal(err, want);
+        assert_int_equal(parse(&c, err, NULL, 3, "in.csv", lng), -1);  /* after the INPUT */
+        assert_string_equal(err, want);
+        if (letter) {
+            sht[1] = letter;
+            snprintf(want, sizeof want, "option '%s' needs a value", sht);
+            assert_int_equal(parse(&c, err, NULL, 2, sht), -1);
+            assert_string_equal(err, want);
+            assert_int_equal(parse(&c, err, NULL, 4, "-v", "in.csv", sht), -1);
+            assert_string_equal(err, want);
+        }
+    }
+}
+
+/* A value refused is refused in git's grammar, naming the option: "bad
+ * --name 'value': ..." or another message that names it. --base-url's is
+ * "bad base URL", as TRUTO_BASE_URL's is, and --token's names
+ * TRUTO_API_TOKEN and --token-file instead. */
+static void test_refused_values_name_their_option(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"", "x", "-1", "0", "1/0s", "99999999999", "{", "a..b",
+                                      "h:0:", "group_id"};
+    struct config c;
+    char err[512], lng[64], letter;
+    int value;
+    const char *name;
+    size_t refused = 0;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++) {
+        if (!value || strcmp(name, "base-url") == 0 || strcmp(name, "token") == 0)
+            continue;
+        snprintf(lng, sizeof lng, "--%s", name);
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+            if (parse(&c, err, NULL, 4, lng, bad[k], "in.csv") == 0)
+                continue;
+            refused++;
+            const char *at = strstr(err, lng);
+            if (!at || (at[strlen(lng)] != ' ' && at[strlen(lng)] != ':' && at[strlen(lng)] != ')'))
+                fail_msg("%s %s: the message does not name %s: %s", lng, bad[k], lng, err);
+            assert_null(strchr(err, '\n'));
+        }
+    }
+    assert_true(refused > 50);
+    assert_int_equal(parse(&c, err, NULL, 4, "--base-url", "x", "in.csv"), -1);
+    assert_string_equal(err, "bad base URL 'x': expected http:// or https://");
+}
+
+/* -x VALUE is --name VALUE, to the last field. */
+static void test_letters_are_their_long_options(void **state)
+{
+    (void)state;
+    struct config a, b;
+    char err[512], lng[64], sht[3] = "-x", letter;
+    int value;
+    const char *name;
+    char *one = "1";  /* a value each of them takes */
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++) {
+        if (!letter)
+            continue;
+        snprintf(lng, sizeof lng, "--%s", name);
+        sht[1] = letter;
+        memset(&a, 0xa5, sizeof a);
+        memset(&b, 0x5a, sizeof b);
+        if (value) {
+            assert_int_equal(parse(&a, err, NULL, 4, sht, one, "in.csv"), 0);
+            assert_int_equal(parse(&b, err, NULL, 4, lng, one, "in.csv"), 0);
+        } else {
+            assert_int_equal(parse(&a, err, NULL, 3, sht, "in.csv"), 0);
+            assert_int_equal(parse(&b, err, NULL, 3, lng, "in.csv"), 0);
+        }
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+}
+
+/* Each kind of value the table knows: what it takes, where it goes, and its
+ * refusal, word for word. */
+static void test_value_kinds(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    /* A string that must not be empty. */
+    assert_int_equal(parse(&c, err, NULL, 4, "-a", "", "in.csv"), -1);
+    assert_string_equal(err, "--account needs a non-empty ID");
+    /* Seconds: above 0, up to a day. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--timeout", "86400", "in.csv"), 0);
+    assert_true(c.timeout_s == 86400);
+    const char *bad_timeouts[] = {"0", "86401", "1s", "", "nan"};
+    for (size_t i = 0; i < sizeof bad_timeouts / sizeof *bad_timeouts; i++) {
+        char want[96];
+        assert_int_equal(parse(&c, err, NULL, 4, "--timeout", bad_timeouts[i], "in.csv"), -1);
+        snprintf(want, sizeof want, "bad --timeout '%s': expected seconds, above 0",
+                 bad_timeouts[i]);
+        assert_string_equal(err, want);
+    }
+    /* A number in a range. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--max-attempts", "1000", "in.csv"), 0);
+    assert_int_equal(c.max_attempts, 1000);
+    assert_int_equal(parse(&c, err, NULL, 4, "--max-attempts", "0", "in.csv"), -1);
+    assert_string_equal(err, "bad --max-attempts '0': expected 1 to 1000");
+    assert_int_equal(parse(&c, err, NULL, 4, "-c", "10001", "in.csv"), -1);
+    assert_string_equal(err, "bad --concurrency '10001': expected 1 to 10000");
+    assert_int_equal(parse(&c, err, NULL, 4, "--account-concurrency", "10001", "in.csv"), -1);
+    assert_string_equal(err, "bad --account-concurrency '10001': expected 0 (none) to 10000");
+    /* Rates. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--token-rate", "200/1s", "in.csv"), 0);
+    assert_int_equal(c.token_rate.n, 200);
+    assert_int_equal(c.token_rate.dur_ms, 1000);
+    assert_int_equal(parse(&c, err, NULL, 4, "--token-rate", "5/0s", "in.csv"), -1);
+    assert_string_equal(err, "bad --token-rate '5/0s': expected N/DUR like 50/10s, or 0 for no "
+                             "ceiling");
+    /* A duration with a floor. */
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_int_equal(c.progress_interval_ms, 10000);
+    assert_int_equal(parse(&c, err, NULL, 4, "--progress-interval", "100ms", "in.csv"), 0);
+    assert_int_equal(c.progress_interval_ms, 100);
+    assert_int_equal(parse(&c, err, NULL, 4, "--progress-interval", "99ms", "in.csv"), -1);
+    assert_string_equal(err, "bad --progress-interval '99ms': expected a duration of 100ms or "
+                             "more, like 10s");
+    /* One of some words, kept as given or as its place. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--method", "remove-user", "in.csv"), 0);
+    assert_string_equal(c.method, "remove-user");
+    assert_int_equal(parse(&c, err, NULL, 4, "--method", "delete", "in.csv"), -1);
+    assert_string_equal(err, "bad --method 'delete': expected remove, remove-user or add");
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_null(c.response_format);
+    assert_int_equal(parse(&c, err, NULL, 4, "--response-format", "raw", "in.csv"), 0);
+    assert_string_equal(c.response_format, "raw");
+    assert_int_equal(parse(&c, err, NULL, 4, "--response-format", "Raw", "in.csv"), -1);
+    assert_string_equal(err, "bad --response-format 'Raw': expected unified, raw, normalized or "
+                             "stream");
+    assert_int_equal(parse(&c, err, NULL, 4, "--log-format", "json", "in.csv"), 0);
+    assert_int_equal(c.log_json, 1);
+    assert_int_equal(parse(&c, err, NULL, 6, "--log-format", "json", "--log-format", "text",
+                           "in.csv"), 0);
+    assert_int_equal(c.log_json, 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "--log-format", "xml", "in.csv"), -1);
+    assert_string_equal(err, "bad --log-format 'xml': expected text or json");
+    /* A JSON object: not quoted back. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--remote-data", "{\"a\":1}", "in.csv"), 0);
+    assert_string_equal(c.remote_data, "{\"a\":1}");
+    assert_int_equal(parse(&c, err, NULL, 4, "--remote-data", "[1]", "in.csv"), -1);
+    assert_string_equal(err, "bad --remote-data: expected a JSON object like '{\"key\":\"value\"}'");
+    /* Flags that set a field either way, the last one winning. */
+    assert_int_equal(parse(&c, err, NULL, 2, "in.csv"), 0);
+    assert_int_equal(c.ignore_remote_data, 1);
+    assert_int_equal(parse(&c, err, NULL, 3, "--with-remote-data", "in.csv"), 0);
+    assert_int_equal(c.ignore_remote_data, 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "--with-remote-data", "--ignore-remote-data",
+                           "in.csv"), 0);
+    assert_int_equal(c.ignore_remote_data, 1);
+    assert_int_equal(parse(&c, err, NULL, 4, "-q", "-v", "in.csv"), 0);
+    assert_true(c.verbose && !c.quiet);
+    assert_int_equal(parse(&c, err, NULL, 4, "-v", "-q", "in.csv"), 0);
+    assert_true(c.quiet && !c.verbose);
+}
+
+/* Repeatable options: each checked, in order, MAX_REPEAT at most. */
+static void test_repeatable_options(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(parse(&c, err, NULL, 8, "--exclude-field", "a", "--remote-query", "x.y=1",
+                           "--exclude-field", "b", "in.csv"), 0);
+    assert_int_equal(c.nexclude, 2);
+    assert_string_equal(c.exclude[0], "a");
+    assert_string_equal(c.exclude[1], "b");
+    assert_int_equal(c.nremote_query, 1);
+    assert_string_equal(c.remote_query[0], "x.y=1");
+    assert_int_equal(parse(&c, err, NULL, 4, "--exclude-field", "", "in.csv"), -1);
+    assert_string_equal(err, "bad --exclude-field '': expected a field name");
+    const char *bad_queries[] = {"a", "=1", "a.=1", ".a=1", "a..b=1"};
+    for (size_t i = 0; i < sizeof bad_queries / sizeof *bad_queries; i++) {
+        char want[128];
+        assert_int_equal(parse(&c, err, NULL, 4, "--remote-query", bad_queries[i], "in.csv"), -1);
+        snprintf(want, sizeof want, "bad --remote-query '%s': expected KEY=VALUE (KEY may be a.b "
+                 "for nesting)", bad_queries[i]);
+        assert_string_equal(err, want);
+    }
+    assert_int_equal(parse(&c, err, NULL, 4, "--resolve", "h:443", "in.csv"), -1);
+    assert_string_equal(err, "bad --resolve 'h:443': expected HOST:PORT:ADDRESS[,ADDRESS...]");
+
+    static const char *const opt[] = {"--resolve", "--exclude-field", "--remote-query"};
+    static const char *const val[] = {"h:443:10.0.0.1", "f", "k=v"};
+    for (size_t o = 0; o < 3; o++) {
+        char *argv[2 * MAX_REPEAT + 8], want[64];
+        int argc = 0;
+        argv[argc++] = "grouprm";
+        for (int i = 0; i < MAX_REPEAT; i++) {
+            argv[argc++] = (char *)opt[o];
+            argv[argc++] = (char *)val[o];
+        }
+        argv[argc++] = "in.csv";
+        argv[argc] = NULL;
+        assert_int_equal(config_parse(&c, argc, argv, NULL, err, sizeof err), 0);
+        argv[argc - 1] = (char *)opt[o];
+        argv[argc++] = (char *)val[o];
+        argv[argc++] = "in.csv";
+        argv[argc] = NULL;
+        assert_int_equal(config_parse(&c, argc, argv, NULL, err, sizeof err), -1);
+        snprintf(want, sizeof want, "too many %s (at most %d)", opt[o], MAX_REPEAT);
+        assert_string_equal(err, want);
+    }
+}
+
+/* Where options may stand, and the files each command writes by default. */
+static void test_options_per_command(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    /* --help and --version: nothing after them is looked at. */
+    assert_int_equal(parse(&c, err, NULL, 4, "--help", "--base-url", "ftp://x"), 0);
+    assert_true(c.help);
+    assert_string_equal(c.output, "output/results.csv");
+    assert_int_equal(parse(&c, err, NULL, 4, "plan", "-V", "--bogus"), 0);
+    assert_true(c.version);
+    assert_int_equal(parse(&c, err, NULL, 3, "--bogus", "--help"), -1);
+    /* A run's writes: the last one given is named. */
+    assert_int_equal(parse(&c, err, NULL, 6, "plan", "--groups-of", "u.csv", "--dry-run",
+                           "--strict"), -1);
+    assert_string_equal(err, "--strict is for a run: grouprm plan sends no write");
+    assert_int_equal(parse(&c, err, NULL, 5, "check", "--undo", "r.csv", "in.csv"), -1);
+    assert_string_equal(err, "--undo is for a run: grouprm check sends no write");
+    /* plan's lists: the first of them (groups, members, except) is named. */
+    assert_int_equal(parse(&c, err, NULL, 6, "--except-users", "k.txt", "--members-of", "g.csv",
+                           "in.csv"), -1);
+    assert_string_equal(err, "--members-of is an option of grouprm plan");
+    assert_int_equal(parse(&c, err, NULL, 5, "check", "--except-users", "k.txt", "in.csv"), -1);
+    assert_string_equal(err, "--except-users is an option of grouprm plan");
+    /* check writes no results or retry log. */
+    assert_int_equal(parse(&c, err, NULL, 5, "check", "-r", "x.csv", "in.csv"), -1);
+    assert_string_equal(err, "check writes no results: --retry-log is for a run or a plan (for a "
+                             "file, use --summary-json)");
+    assert_int_equal(parse(&c, err, NULL, 7, "check", "-r", "x.csv", "-o", "y.csv", "in.csv"), -1);
+    assert_non_null(strstr(err, "--output is for a run or a plan"));
+    assert_int_equal(parse(&c, err, NULL, 3, "check", "in.csv"), 0);
+    assert_string_equal(c.output, "output/results.csv");
+    assert_string_equal(c.retry_log, "output/retry.csv");
+    /* Each command's files. */
+    assert_int_equal(parse(&c, err, NULL, 4, "plan", "--groups-of", "u.csv"), 0);
+    assert_string_equal(c.output, "output/plan.csv");
+    assert_string_equal(c.retry_log, "output/retry.csv");
+    assert_int_equal(parse(&c, err, NULL, 3, "--undo", "r.csv"), 0);
+    assert_string_equal(c.input, "r.csv");
+    assert_string_equal(c.method, "add");
+    assert_string_equal(c.output, "output/undo-results.csv");
+    assert_string_equal(c.retry_log, "output/undo-retry.csv");
+    assert_int_equal(parse(&c, err, NULL, 5, "--undo", "r.csv", "-r", "x.csv"), 0);
+    assert_string_equal(c.output, "output/undo-results.csv");
+    assert_string_equal(c.retry_log, "x.csv");
+    assert_int_equal(parse(&c, err, NULL, 5, "--undo", "r.csv", "--method", "remove-user"), -1);
+    assert_string_equal(err, "--undo re-adds: it cannot be combined with --method remove-user");
+    assert_int_equal(parse(&c, err, NULL, 5, "--undo", "r.csv", "--method", "add"), 0);
+    assert_int_equal(parse(&c, err, NULL, 4, "plan", "--check", "-a"), -1);
+    assert_int_equal(parse(&c, err, NULL, 5, "plan", "--groups-of", "u.csv", "--check"), -1);
+    assert_string_equal(err, "--check is a command of its own: not with plan");
+}
+
+/* ---- The option table against --help, the manual page and the completion ---- */
+
+#ifndef GROUPRM_SRCDIR
+#define GROUPRM_SRCDIR "."  /* the repository root, where scripts/run-tests runs */
+#endif
+
+/* Options kept out of a document on purpose; each list is exact: an option in
+ * it must be missing there, so the list cannot go stale. */
+/* The token is refused, never offered (docs/usage.md says so); and
+ * --ignore-remote-data is the default, only --with-remote-data is worth a word. */
+static const char *const not_in_help[] = {"token", "ignore-remote-data", NULL};
+static const char *const not_in_manual[] = {"token", NULL};
+static const char *const not_in_completion[] = {"token", "ignore-remote-data", NULL};
+/* In --help, but only in the text of another line, not as an option of its
+ * own: --timeout beside --max-attempts, --with-remote-data beside
+ * --response-format, --check in plan --help's usage lines. */
+static const char *const help_in_text_only[] = {"timeout", "with-remote-data", "check", NULL};
+
+struct words {
+    size_t n;
+    char w[512][48];
+};
+
+static int listed(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int words_has(const struct words *s, const char *w)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->w[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+static void words_add(struct words *s, const char *p, size_t len)
+{
+    char w[48];
+    assert_true(len < sizeof w);
+    memcpy(w, p, len);
+    w[len] = '\0';
+    if (words_has(s, w))
+        return;
+    assert_true(s->n < sizeof s->w / sizeof *s->w);
+    strcpy(s->w[s->n++], w);
+}
+
+static int word_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_';
+}
+
+/* The -x and --long-name words of text, wherever they stand (a - inside a
+ * word, as in re-add, starts none). */
+static void options_in(struct words *s, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p != '-' || (p > text && word_char(p[-1])))
+            continue;
+        const char *q = p + (p[1] == '-' ? 2 : 1);
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+            continue;
+        while (word_char(*q) && *q != '_')
+            q++;
+        words_add(s, p, (size_t)(q - p));
+        p = q - 1;
+    }
+}
+
+static char *slurp(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", GROUPRM_SRCDIR, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot read %s (run from the repository root)", path);
+    static char bufs[2][1 << 17];
+    static int which;
+    char *b = bufs[which++ % 2];
+    size_t n = fread(b, 1, sizeof bufs[0] - 1, f);
+    assert_true(n < sizeof bufs[0] - 1);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* The option column of the help's option lines: each line that starts with
+ * spaces and a -, up to the two spaces before its description. */
+static void help_columns(const char *help, char *out, size_t len)
+{
+    size_t at = 0;
+    for (const char *line = help; *line;) {
+        const char *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        if (p > line && *p == '-') {
+            const char *gap = strstr(p, "  ");
+            const char *stop = gap && gap < end ? gap : end;
+            assert_true(at + (size_t)(stop - p) + 2 < len);
+            memcpy(out + at, p, (size_t)(stop - p));
+            at += (size_t)(stop - p);
+            out[at++] = '\n';
+        }
+        line = *end ? end + 1 : end;
+    }
+    out[at] = '\0';
+}
+
+/* The tags of the manual's .TP paragraphs (the line after each .TP), as troff
+ * prints them: a macro's arguments run together (.BR a ", " b is "a, b"),
+ * \- is -, font changes dropped. One a line. */
+static void manual_tags(const char *page, char *out, size_t len)
+{
+    size_t at = 0;
+    for (const char *tp = strstr(page, "\n.TP\n"); tp; tp = strstr(tp + 1, "\n.TP\n")) {
+        const char *p = tp + 5, *end = strchr(p, '\n');
+        assert_non_null(end);
+        if (*p == '.')
+            while (p < end && *p != ' ')
+                p++;  /* the macro's name */
+        int quoted = 0;
+        for (; p < end; p++) {
+            if (*p == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            if (*p == ' ' && !quoted)
+                continue;
+            if (*p == '\\' && p + 1 < end) {
+                if (p[1] == '-')
+                    out[at++] = '-';
+                else if (p[1] == 'f')
+                    p++;  /* \fB, \fI, \fR, \fP: the letter is skipped below */
+                p++;
+                continue;
+            }
+            assert_true(at + 2 < len);
+            out[at++] = *p;
+        }
+        out[at++] = '\n';
+    }
+    out[at] = '\0';
+}
+
+/* The words of the completion script's list NAME='...'. */
+static void completion_list(const char *script, const char *name, struct words *s)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n%s='", name);
+    const char *p = strstr(script, key);
+    if (!p)
+        fail_msg("completion/grouprm has no list %s", name);
+    p += strlen(key);
+    const char *end = strchr(p, '\'');
+    assert_non_null(end);
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+            p++;
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\n' && *p != '\t')
+            p++;
+        if (p > w)
+            words_add(s, w, (size_t)(p - w));
+    }
+}
+
+/* Whether word is an option of the table: --name, or -x for its letter. */
+static int in_table(const char *word)
+{
+    char letter;
+    int value;
+    const char *name;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++)
+        if ((strncmp(word, "--", 2) == 0 && strcmp(word + 2, name) == 0) ||
+            (letter && word[0] == '-' && word[1] == letter && word[2] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int problems;
+#define PROBLEM(...) (print_error(__VA_ARGS__), print_error("\n"), problems++)
+
+static void test_options_match_help_manual_and_completion(void **state)
+{
+    (void)state;
+    static char help[8192], columns[8192], tags[16384];
+    static struct words in_help, in_columns, in_tags, lists[6];
+    static const char *const list_names[6] = {
+        "_grouprm_run_opts", "_grouprm_plan_opts", "_grouprm_check_opts",   /* offered */
+        "_grouprm_input_opts", "_grouprm_file_opts", "_grouprm_value_opts", /* take a value */
+    };
+    problems = 0;
+    snprintf(help, sizeof help, "%s%s", config_usage(), config_usage_plan());
+    help_columns(help, columns, sizeof columns);
+    options_in(&in_help, help);
+    options_in(&in_columns, columns);
+    manual_tags(slurp("runner/grouprm.1"), tags, sizeof tags);
+    options_in(&in_tags, tags);
+    const char *script = slurp("completion/grouprm");
+    for (size_t k = 0; k < 6; k++)
+        completion_list(script, list_names[k], &lists[k]);
+    assert_true(in_columns.n >= 30 && in_tags.n >= 30 && lists[0].n >= 30);
+
+    char letter;
+    int value;
+    const char *name;
+    size_t n = 0;
+    for (size_t i = 0; (name = config_option(i, &letter, &value)); i++, n++) {
+        char lng[48], sht[3] = {'-', letter, '\0'}, pair[64];
+        snprintf(lng, sizeof lng, "--%s", name);
+        snprintf(pair, sizeof pair, "-%c, --%s", letter, name);
+        /* --help (grouprm --help and grouprm plan --help) */
+        if (listed(not_in_help, name)) {
+            if (words_has(&in_help, lng))
+                PROBLEM("%s is in --help: take it off not_in_help", lng);
+        } else if (listed(help_in_text_only, name)) {
+            if (!words_has(&in_help, lng))
+                PROBLEM("--help does not name %s", lng);
+            else if (words_has(&in_columns, lng))
+                PROBLEM("%s has a --help line of its own: take it off help_in_text_only", lng);
+        } else if (!words_has(&in_columns, lng)) {
+            PROBLEM("--help has no option line for %s", lng);
+        }
+        if (letter && !strstr(columns, pair))
+            PROBLEM("--help has no option line with \"%s\"", pair);
+        /* the manual's option list */
+        if (listed(not_in_manual, name)) {
+            if (words_has(&in_tags, lng))
+                PROBLEM("%s is in grouprm.1's option list: take it off not_in_manual", lng);
+        } else if (!words_has(&in_tags, lng)) {
+            PROBLEM("runner/grouprm.1 has no .TP entry for %s", lng);
+        }
+        if (letter && !strstr(tags, pair))
+            PROBLEM("runner/grouprm.1 has no .TP entry with \"%s\"", pair);
+        /* the completion's lists */
+        int offered = 0, value_lists = 0;
+        for (size_t k = 0; k < 6; k++) {
+            int has = words_has(&lists[k], lng);
+            if (letter && words_has(&lists[k], sht) != has)
+                PROBLEM("completion/grouprm: %s has %s without %s, or the other way", list_names[k],
+                        lng, sht);
+            if (k < 3)
+                offered += has;
+            else
+                value_lists += has;
+        }
+        if (listed(not_in_completion, name)) {
+            if (offered || value_lists)
+                PROBLEM("completion/grouprm offers %s: take it off not_in_completion", lng);
+            continue;
+        }
+        if (!offered)
+            PROBLEM("completion/grouprm offers %s for no command", lng);
+        if (value_lists != value)
+            PROBLEM("completion/grouprm: %s %s, but is in %d of the lists of options that take "
+                    "one", lng, value ? "takes a value" : "takes no value", value_lists);
+    }
+    assert_true(n >= 40);
+
+    /* The other way: whatever the three name is an option of the table. */
+    for (size_t i = 0; i < in_help.n; i++)
+        if (!in_table(in_help.w[i]))
+            PROBLEM("--help names %s, which grouprm does not take", in_help.w[i]);
+    for (size_t i = 0; i < in_tags.n; i++)
+        if (!in_table(in_tags.w[i]))
+            PROBLEM("runner/grouprm.1 documents %s, which grouprm does not take", in_tags.w[i]);
+    for (size_t k = 0; k < 6; k++)
+        for (size_t i = 0; i < lists[k].n; i++)
+            if (!in_table(lists[k].w[i]))
+                PROBLEM("completion/grouprm's %s has %s, which grouprm does not take",
+                        list_names[k], lists[k].w[i]);
+    /* The exceptions name options of the table. */
+    const char *const *const exceptions[] = {not_in_help, not_in_manual, not_in_completion,
+                                             help_in_text_only};
+    for (size_t e = 0; e < 4; e++)
+        for (const char *const *x = exceptions[e]; *x; x++) {
+            char lng[48];
+            snprintf(lng, sizeof lng, "--%s", *x);
+            if (!in_table(lng))
+                PROBLEM("an exception names %s, which grouprm does not take", lng);
+        }
+    assert_int_equal(problems, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,9 +945,15 @@ int main(void)
         cmocka_unit_test(test_plan_and_check_commands),
         cmocka_unit_test(test_plan_help),
         cmocka_unit_test(test_column_option),
-        cmocka_unit_test(test_proxy_from_env_follows_libcurl_rules),
         cmocka_unit_test(test_check_resolve),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_value_options_need_a_value),
+        cmocka_unit_test(test_refused_values_name_their_option),
+        cmocka_unit_test(test_letters_are_their_long_options),
+        cmocka_unit_test(test_value_kinds),
+        cmocka_unit_test(test_repeatable_options),
+        cmocka_unit_test(test_options_per_command),
+        cmocka_unit_test(test_options_match_help_manual_and_completion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
