@@ -3,12 +3,25 @@
  * finish_record writes a row's line to the results (results.c also puts it in
  * the retry log when it could succeed later) and counts it, in the run's counts
  * and its account's. When the line cannot be written the run stops
- * (STOP_WRITE) and the row is counted as unrecorded instead. finish does that
+ * (finish_write_failed) and the row is counted as unrecorded instead. finish does that
  * for a job and hands the job back to the pool; after a failed row it checks
  * the circuit breaker (--max-failure-rate). */
 #include "sched_int.h"
 
 #include "log.h"
+
+void finish_write_failed(struct sched *s)
+{
+    if (!s->results_failed) {
+        s->results_failed = 1;
+        log_error("%s", results_error(s->res));
+        if (s->stop == STOP_NONE)
+            log_error("stopping: no more requests while results cannot be recorded");
+        else
+            log_error("unfinished rows cannot be recorded now: they are not in the retry log");
+    }
+    sched_stop_run(s, STOP_WRITE);
+}
 
 void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
                    const char *user, size_t ulen, const char *acct, size_t alen,
@@ -24,11 +37,7 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
     if (results_write(s->res, &r) != 0) {
         /* Counted apart: the summary speaks only of lines that are in the file. */
         s->counts.unrecorded++;
-        if (s->stop != STOP_WRITE) {
-            log_error("%s", results_error(s->res));
-            log_error("stopping: no more requests while results cannot be recorded");
-            s->stop = STOP_WRITE;
-        }
+        finish_write_failed(s);
         return;
     }
     s->counts.by_status[st]++;
@@ -50,7 +59,7 @@ static void check_breaker(struct sched *s)
         log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
                   "unfinished rows go to the retry log",
                   c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
-        s->stop = STOP_BREAKER;
+        sched_stop_run(s, STOP_BREAKER);
     }
 }
 

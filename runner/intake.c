@@ -119,7 +119,7 @@ static int want_readahead(const struct sched *s)
 }
 
 /* Every row is to be recorded (stopping, or a dry run), unless nothing can be. */
-static int want_rest(const struct sched *s) { return s->stop != STOP_WRITE; }
+static int want_rest(const struct sched *s) { return !s->results_failed; }
 
 /* Sequential mode: reads to the end; take_row records every row. */
 void intake_read_rest(struct sched *s) { read_seq(s, want_rest); }
@@ -173,7 +173,7 @@ void intake_fill_account(struct sched *s, struct account *a, unsigned long want)
  * stopping, or this is a dry run), so none is queued. */
 void intake_consume_account(struct sched *s, struct account *a)
 {
-    if (s->stop == STOP_WRITE || s->input_broken) {
+    if (s->results_failed || s->input_broken) {
         a->rows_left = 0;  /* nothing more can be read or recorded */
         intake_fill_account(s, a, 1);
     }

@@ -116,7 +116,8 @@ struct sched {
     const char *path;          /* the method's endpoint */
     struct buf query;          /* the query after integrated_account_id, built once */
     char *remote_data;         /* --remote-data, minified once; NULL for {} */
-    enum stop_reason stop;
+    enum stop_reason stop;     /* the first cause to stop, set by sched_stop_run only */
+    int results_failed;        /* nothing more can be recorded (finish_write_failed) */
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
     uint64_t rng;
@@ -138,7 +139,8 @@ struct sched {
 /* Room for one more item (grow.h). */
 #define sched_room_for grow_room
 
-/* The first reason to stop is the one kept. */
+/* Every stop comes here: the first cause is the one kept, and the exit status
+ * says it (main.c). */
 static inline void sched_stop_run(struct sched *s, enum stop_reason why)
 {
     if (s->stop == STOP_NONE)
@@ -190,6 +192,10 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
                    const char *user, size_t ulen, const char *acct, size_t alen,
                    enum status st, long http, unsigned attempts, unsigned long latency,
                    const char *error, const char *reason);
+/* The results cannot be written (results_error says why): said once, and the
+ * run stops with STOP_WRITE unless an earlier cause stopped it. From then on
+ * s->results_failed says that nothing more can be recorded. */
+void finish_write_failed(struct sched *s);
 /* Records the job's final line and releases the job. */
 void finish(struct sched *s, struct job *j, enum status st, long http,
             unsigned long latency, const char *error, const char *reason);

@@ -149,11 +149,8 @@ static void check_finished(struct sched *s)
 /* Finished rows' lines go to the kernel before new requests go out. */
 static void flush_batch(struct sched *s)
 {
-    if (results_flush(s->res) != 0 && s->stop != STOP_WRITE) {
-        log_error("%s", results_error(s->res));
-        log_error("stopping: no more requests while results cannot be recorded");
-        s->stop = STOP_WRITE;
-    }
+    if (results_flush(s->res) != 0)
+        finish_write_failed(s);
 }
 
 #define ACCOUNT_DEPTH 8  /* rows read ahead per account in by-account mode */
@@ -323,9 +320,8 @@ static void on_abandoned(struct transfer *t, void *ctx)
 static void sync_cb(uv_timer_t *timer)
 {
     struct sched *s = timer->data;
-    if (results_sync(s->res) != 0 && s->stop != STOP_WRITE) {
-        log_error("%s", results_error(s->res));
-        s->stop = STOP_WRITE;
+    if (results_sync(s->res) != 0 && !s->results_failed) {
+        finish_write_failed(s);
         dispatch(s);
     }
 }
@@ -406,7 +402,7 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
     uv_update_time(s->loop);
     if (s->cfg->strict && s->stats.invalid) {
         log_error("%lu invalid rows: nothing is sent (--strict)", s->stats.invalid);
-        s->stop = STOP_STRICT;
+        sched_stop_run(s, STOP_STRICT);
     }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
     liveprogress_start(s);
@@ -419,7 +415,7 @@ void sched_interrupt(struct sched *s)
         return;
     if (s->stop == STOP_NONE) {
         log_error("interrupted: finishing requests in flight (signal again to abort them)");
-        s->stop = STOP_SIGNAL;
+        sched_stop_run(s, STOP_SIGNAL);
     } else if (!s->aborting) {
         log_error("aborting requests in flight: their outcome is unknown");
         s->aborting = 1;
@@ -429,7 +425,7 @@ void sched_interrupt(struct sched *s)
 }
 
 enum stop_reason sched_stop_reason(const struct sched *s) { return s->stop; }
-int sched_input_failed(const struct sched *s) { return s->input_failed; }
+int sched_results_failed(const struct sched *s) { return s->results_failed; }
 const struct run_counts *sched_counts(const struct sched *s) { return &s->counts; }
 const struct skew *sched_skew(const struct sched *s) { return &s->skew; }
 
