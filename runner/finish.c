@@ -12,15 +12,14 @@
 
 void finish_write_failed(struct sched *s)
 {
-    if (!s->results_failed) {
-        s->results_failed = 1;
-        log_error("%s", results_error(s->res));
-        if (s->stop == STOP_NONE)
-            log_error("stopping: no more requests while results cannot be recorded");
-        else
-            log_error("unfinished rows cannot be recorded now: they are not in the retry log");
-    }
-    sched_stop_run(s, STOP_WRITE);
+    if (s->results_failed)
+        return;  /* said already, and the run is stopping */
+    s->results_failed = 1;
+    log_error("%s", results_error(s->res));
+    if (sched_stop_run(s, STOP_WRITE))
+        log_error("stopping: no more requests while results cannot be recorded");
+    else
+        log_error("unfinished rows cannot be recorded now: they are not in the retry log");
 }
 
 void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
@@ -56,10 +55,10 @@ static void check_breaker(struct sched *s)
     if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
         return;
     if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
+        sched_stop_run(s, STOP_BREAKER);
         log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
                   "unfinished rows go to the retry log",
                   c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
-        sched_stop_run(s, STOP_BREAKER);
     }
 }
 

@@ -140,11 +140,14 @@ struct sched {
 #define sched_room_for grow_room
 
 /* Every stop comes here: the first cause is the one kept, and the exit status
- * says it (main.c). */
-static inline void sched_stop_run(struct sched *s, enum stop_reason why)
+ * says it (main.c). 1 when why is that first cause (the caller may say so), 0
+ * when the run was stopping already. */
+static inline int sched_stop_run(struct sched *s, enum stop_reason why)
 {
-    if (s->stop == STOP_NONE)
-        s->stop = why;
+    if (s->stop != STOP_NONE)
+        return 0;
+    s->stop = why;
+    return 1;
 }
 
 /* scheduler.c */

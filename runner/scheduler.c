@@ -293,14 +293,13 @@ static void on_done(struct transfer *t, void *ctx)
         break;
     case ACT_STOP_RUN:
         finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, error, v.reason);
-        if (s->stop == STOP_NONE) {
-            if (t->http_status == 401)
-                log_error("the API token was refused (HTTP 401): stopping; unfinished rows "
-                          "go to the retry log");
-            else
-                log_error("stopping: %s", error);
-        }
-        sched_stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
+        if (!sched_stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL))
+            break;  /* an earlier cause stopped the run, and was said */
+        if (t->http_status == 401)
+            log_error("the API token was refused (HTTP 401): stopping; unfinished rows "
+                      "go to the retry log");
+        else
+            log_error("stopping: %s", error);
         break;
     }
 }
@@ -413,9 +412,8 @@ void sched_interrupt(struct sched *s)
 {
     if (s->finished)
         return;
-    if (s->stop == STOP_NONE) {
+    if (sched_stop_run(s, STOP_SIGNAL)) {
         log_error("interrupted: finishing requests in flight (signal again to abort them)");
-        sched_stop_run(s, STOP_SIGNAL);
     } else if (!s->aborting) {
         log_error("aborting requests in flight: their outcome is unknown");
         s->aborting = 1;
