@@ -51,14 +51,14 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
 static void check_breaker(struct sched *s)
 {
     const unsigned long *c = s->counts.by_status;
-    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_ADDED] + c[ST_FAILED];
+    unsigned long done = status_count(c, STC_ANSWERED), failed = status_count(c, STC_FAILURE);
     if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
         return;
-    if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
+    if ((double)failed > s->cfg->max_failure_rate * (double)done) {
         sched_stop_run(s, STOP_BREAKER);
         log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
                   "unfinished rows go to the retry log",
-                  c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
+                  failed, done, s->cfg->max_failure_rate * 100.0);
     }
 }
 
@@ -69,6 +69,6 @@ void finish(struct sched *s, struct job *j, enum status st, long http,
     finish_record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len,
                   st, http, j->attempts, latency, error, reason);
     jobs_release(s, j);
-    if (st == ST_FAILED)
+    if (status_is(st, STC_FAILURE))
         check_breaker(s);
 }

@@ -177,11 +177,7 @@ static int exit_code(enum stop_reason stop, int write_failed, const struct run_c
     }
     if (write_failed)
         return EXIT_USAGE;
-    for (int st = 0; st < ST__COUNT; st++)
-        if (c->by_status[st] && st != ST_REMOVED && st != ST_NOT_FOUND && st != ST_ADDED &&
-            st != ST_DUPLICATE && st != ST_DRY_RUN)
-            return EXIT_SOME_FAILED;
-    return EXIT_OK;
+    return status_count(c->by_status, STC_EXIT1) ? EXIT_SOME_FAILED : EXIT_OK;
 }
 
 /* --resume: which pairs are done, and is this the input they were done from?
@@ -515,8 +511,7 @@ static int run(const struct config *cfg)
     rc = write_reports(cfg, app.sched, started, rc, planned > 0 ? &id : NULL);
     reported = 1;
     if (rc != EXIT_OK && rc != EXIT_USAGE && !cfg->dry_run &&
-        (counts->by_status[ST_FAILED] || counts->by_status[ST_NOT_ATTEMPTED] ||
-         counts->by_status[ST_INTERRUPTED]))
+        status_count(counts->by_status, STC_RETRY))
         log_info("rows to run again are in '%s'", cfg->retry_log);
     uv_close((uv_handle_t *)&app.sigint, NULL);
     uv_close((uv_handle_t *)&app.sigterm, NULL);
