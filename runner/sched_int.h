@@ -45,7 +45,6 @@ struct job {
     unsigned inflight_at_send; /* its account's requests in flight then, itself included */
     double rate_at_send;       /* the rate its account's sends kept then (pacer.h) */
     long last_http;            /* of the latest attempt, 0 if none */
-    const char *last_reason;   /* of the latest retried attempt */
     size_t group_len, user_len;
     size_t cap;                /* bytes data[] can hold */
     char *remote_data;         /* NULL: {} */
@@ -102,8 +101,7 @@ struct sched {
     struct csvin *seq;         /* sequential mode: the one reader */
     int by_account;            /* the plan found runs: one cursor per account */
     int input_done;            /* nothing left to read sequentially */
-    int input_failed;
-    int input_broken;          /* rows can no longer be read at all */
+    int input_broken;          /* rows can no longer be read at all (an error, or changed) */
     const struct pairset *done;  /* --resume: pairs already removed or not_found */
     struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
     unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */

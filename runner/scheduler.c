@@ -269,7 +269,6 @@ static void on_done(struct transfer *t, void *ctx)
     double wait_s = answer_pace(&s->pair, &a->pace, t, &v, &sent,
                                 s->cfg->account_rate.dur_ms, now);
     j->last_http = t->http_status;
-    j->last_reason = v.reason;
 
     switch (v.action) {
     case ACT_DONE:
