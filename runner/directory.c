@@ -182,17 +182,21 @@ static struct dacct *account_get(struct dir *d, const char *id)
     if (!grown)
         return NULL;
     d->accts = grown;
+    /* On failure, fail frees whatever was made: a is zeroed from the start. */
     struct dacct *a = calloc(1, sizeof *a);
     if (!a || !(a->id = strdup(id)) ||
-        connect_account_pacer(&a->pace, d->cfg, uv_now(&d->loop)) != 0) {
-        if (a)
-            free(a->id);
-        free(a);
-        return NULL;
-    }
+        connect_account_pacer(&a->pace, d->cfg, uv_now(&d->loop)) != 0)
+        goto fail;
     d->accts[d->nacct++] = a;
     *account_slot(d->atab, d->atab_cap, id) = a;
     return a;
+fail:
+    if (a) {
+        pacer_free(&a->pace);
+        free(a->id);
+    }
+    free(a);
+    return NULL;
 }
 
 static void enqueue(struct dir *d, struct task *t, int front)

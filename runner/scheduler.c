@@ -324,15 +324,16 @@ static void sync_cb(uv_timer_t *timer)
     }
 }
 
+/* One way out on failure: sched_free frees whatever was made so far, which the
+ * zeroed fields tell (the timers come last, once nothing can fail). */
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
                         struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
 {
+    const char *why = "out of memory";  /* NULL: err says it already */
     struct sched *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    if (!s)
+        goto fail;
     s->loop = loop;
     s->cfg = cfg;
     s->input_name = input_name;
@@ -353,20 +354,12 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         s->remote_data = json_object_minify(cfg->remote_data);
     if (!s->path || request_query_suffix(&s->query, &q) != 0 ||
         (cfg->remote_data && !s->remote_data)) {
-        cJSON_free(s->remote_data);
-        snprintf(err, errlen, "cannot build the request's query");
-        buf_free(&s->query);
-        free(s);
-        return NULL;
+        why = "cannot build the request's query";
+        goto fail;
     }
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
-    if (connect_token_pacer(&s->token_pace, cfg, uv_now(loop)) != 0) {
-        snprintf(err, errlen, "out of memory");
-        buf_free(&s->query);
-        cJSON_free(s->remote_data);
-        free(s);
-        return NULL;
-    }
+    if (connect_token_pacer(&s->token_pace, cfg, uv_now(loop)) != 0)
+        goto fail;
     s->pair.token = &s->token_pace;
     struct http_opts ho;
     connect_http_opts(&ho, cfg, token);
@@ -375,11 +368,8 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     ho.ctx = s;
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
-        pacer_free(&s->token_pace);
-        buf_free(&s->query);
-        cJSON_free(s->remote_data);
-        free(s);
-        return NULL;
+        why = NULL;
+        goto fail;
     }
     uv_timer_init(loop, &s->end_timer);
     ticker_init(&s->tick, loop, wake_cb, s);
@@ -389,6 +379,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->sync.data = s;
     s->progress.data = s;
     return s;
+fail:
+    if (why)
+        snprintf(err, errlen, "%s", why);
+    sched_free(s);
+    return NULL;
 }
 
 void sched_start(struct sched *s, struct results *res, const struct pairset *done)
@@ -438,6 +433,7 @@ void sched_close(struct sched *s)
     uv_close((uv_handle_t *)&s->progress, noop_close);
 }
 
+/* Also frees a scheduler that sched_new left half made, before its handles. */
 void sched_free(struct sched *s)
 {
     if (!s)
