@@ -838,7 +838,8 @@ static int stop_status(const struct dir *d)
     return d->stop == STOP_TOKEN_REFUSED ? 3 : d->stop == STOP_SIGNALLED ? 130 : 2;
 }
 
-/* --summary-json for a plan: the counts, and each user or group not read. */
+/* --summary-json for a plan: the counts, and each user or group not read. 0, or
+ * -1 (logged). */
 static int plan_summary(const struct dir *d, int rc, const unsigned long *counts)
 {
     const struct config *cfg = d->cfg;
@@ -1000,7 +1001,7 @@ out:
     return rc;
 }
 
-/* --summary-json for check: each account's answer. */
+/* --summary-json for check: each account's answer. 0, or -1 (logged). */
 static int check_summary(const struct dir *d, int rc)
 {
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
