@@ -3,9 +3,9 @@
  * finish_record writes a row's line to the results (results.c also puts it in
  * the retry log when it could succeed later) and counts it, in the run's counts
  * and its account's. When the line cannot be written the run stops
- * (finish_write_failed) and the row is counted as unrecorded instead. finish does that
- * for a job and hands the job back to the pool; after a failed row it checks
- * the circuit breaker (--max-failure-rate). */
+ * (finish_write_failed, the one place that says so) and the row is counted as
+ * unrecorded instead. finish does that for a job and hands the job back to the
+ * pool; after a failed row it checks the circuit breaker (--max-failure-rate). */
 #include "sched_int.h"
 
 #include "log.h"
