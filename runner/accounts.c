@@ -89,30 +89,29 @@ struct account *accounts_get(struct sched *s, const char *id, size_t len)
         return NULL;
     if (*slot)
         return *slot;
+    /* On failure, fail frees whatever was made: a is zeroed from the start. */
     struct account *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->id = malloc(len + 1);
-    if (!a->id || connect_account_pacer(&a->pace, s->cfg, uv_now(s->loop)) != 0) {
-        free(a->id);
-        free(a);
-        return NULL;
-    }
+    if (!a || !(a->id = malloc(len + 1)) ||
+        connect_account_pacer(&a->pace, s->cfg, uv_now(s->loop)) != 0)
+        goto fail;
     memcpy(a->id, id, len);
     a->id[len] = '\0';
     a->id_len = len;
     /* Room for every account, so that accounts_enqueue() can never fail. */
     struct account **act = sched_room_for(s->active, s->acct_n, &s->active_cap, sizeof *act, 16);
-    if (!act) {
-        pacer_free(&a->pace);
-        free(a->id);
-        free(a);
-        return NULL;
-    }
+    if (!act)
+        goto fail;
     s->active = act;
     *slot = a;
     s->acct_n++;
     return a;
+fail:
+    if (a) {
+        pacer_free(&a->pace);
+        free(a->id);
+    }
+    free(a);
+    return NULL;
 }
 
 static void deactivate_at(struct sched *s, size_t i)

@@ -104,7 +104,8 @@ struct dir {
     size_t nheap, hcap;
     unsigned long queued;
     unsigned max_attempts;
-    enum { RUNNING, STOP_TOKEN_REFUSED, STOP_SIGNALLED, STOP_BROKEN } stop;
+    /* Set by dir_stop_run only. */
+    enum dir_stop { RUNNING, STOP_TOKEN_REFUSED, STOP_SIGNALLED, STOP_BROKEN } stop;
     int aborting, finished;
     uint64_t rng;
     struct idlist except_groups, except_users;
@@ -115,6 +116,17 @@ struct dir {
     int capped_said;
     struct planset plan_rows;
 };
+
+/* Every stop comes here: the first cause is the one kept, and the exit status
+ * says it (stop_status). 1 when why is that first cause (the caller may say so),
+ * 0 when the reads were stopping already. */
+static int dir_stop_run(struct dir *d, enum dir_stop why)
+{
+    if (d->stop != RUNNING)
+        return 0;
+    d->stop = why;
+    return 1;
+}
 
 static double next_uniform(struct dir *d)
 {
@@ -170,17 +182,21 @@ static struct dacct *account_get(struct dir *d, const char *id)
     if (!grown)
         return NULL;
     d->accts = grown;
+    /* On failure, fail frees whatever was made: a is zeroed from the start. */
     struct dacct *a = calloc(1, sizeof *a);
     if (!a || !(a->id = strdup(id)) ||
-        connect_account_pacer(&a->pace, d->cfg, uv_now(&d->loop)) != 0) {
-        if (a)
-            free(a->id);
-        free(a);
-        return NULL;
-    }
+        connect_account_pacer(&a->pace, d->cfg, uv_now(&d->loop)) != 0)
+        goto fail;
     d->accts[d->nacct++] = a;
     *account_slot(d->atab, d->atab_cap, id) = a;
     return a;
+fail:
+    if (a) {
+        pacer_free(&a->pace);
+        free(a->id);
+    }
+    free(a);
+    return NULL;
 }
 
 static void enqueue(struct dir *d, struct task *t, int front)
@@ -417,10 +433,8 @@ static void send_task(struct dir *d, struct task *t, mono_ms now)
         const char *why = tr->curl_error[0] ? tr->curl_error : "cannot start the request";
         answer_not_started(&d->pair, &a->pace, &t->sent, now);
         item_end(d, t->item, IT_FAILED, why);
-        if (d->stop == RUNNING) {
+        if (dir_stop_run(d, STOP_BROKEN))
             log_error("stopping: %s", why);
-            d->stop = STOP_BROKEN;
-        }
         task_free(t);
     }
 }
@@ -515,13 +529,12 @@ static void on_done(struct transfer *tr, void *ctx)
         break;
     case ACT_STOP_RUN:
         item_end(d, it, IT_FAILED, error);
-        if (d->stop == RUNNING) {
-            if (tr->http_status == 401)
-                log_error("the API token was refused (HTTP 401): stopping");
-            else
-                log_error("stopping: %s", error);
-            d->stop = tr->http_status == 401 ? STOP_TOKEN_REFUSED : STOP_BROKEN;
-        }
+        if (!dir_stop_run(d, tr->http_status == 401 ? STOP_TOKEN_REFUSED : STOP_BROKEN))
+            break;  /* an earlier cause stopped the reads, and was said */
+        if (tr->http_status == 401)
+            log_error("the API token was refused (HTTP 401): stopping");
+        else
+            log_error("stopping: %s", error);
         break;
     }
     task_free(t);
@@ -633,9 +646,8 @@ static void on_signal(uv_signal_t *h, int signum)
     (void)signum;
     if (d->finished)
         return;
-    if (d->stop == RUNNING) {
+    if (dir_stop_run(d, STOP_SIGNALLED)) {
         log_error("interrupted: finishing reads in flight (signal again to abort them)");
-        d->stop = STOP_SIGNALLED;
     } else if (!d->aborting) {
         d->aborting = 1;
         http_abort_all(d->http, on_abandoned, d);
@@ -826,7 +838,8 @@ static int stop_status(const struct dir *d)
     return d->stop == STOP_TOKEN_REFUSED ? 3 : d->stop == STOP_SIGNALLED ? 130 : 2;
 }
 
-/* --summary-json for a plan: the counts, and each user or group not read. */
+/* --summary-json for a plan: the counts, and each user or group not read. 0, or
+ * -1 (logged). */
 static int plan_summary(const struct dir *d, int rc, const unsigned long *counts)
 {
     const struct config *cfg = d->cfg;
@@ -920,12 +933,10 @@ int directory_plan(const struct config *cfg, const char *token)
         counts[d.items[i].state]++;
         unreachable += d.items[i].state == IT_FAILED && d.items[i].unreachable;
     }
-    if (d.stop == RUNNING && unreachable && !d.answered) {
-        /* Not one answer: the server, not these users or groups, is the trouble. */
+    /* Not one answer: the server, not these users or groups, is the trouble. */
+    if (unreachable && !d.answered && dir_stop_run(&d, STOP_BROKEN))
         log_error("no answer from %s (%s): stopping", cfg->base_url,
                   d.items[0].why ? d.items[0].why : "");
-        d.stop = STOP_BROKEN;
-    }
     if (d.stop != RUNNING) {
         log_error("the plan was not written: it would be missing what was not read "
                   "(%lu of %zu %s%s not read in full)", d.nitems - counts[IT_READ], d.nitems,
@@ -990,7 +1001,7 @@ out:
     return rc;
 }
 
-/* --summary-json for check: each account's answer. */
+/* --summary-json for check: each account's answer. 0, or -1 (logged). */
 static int check_summary(const struct dir *d, int rc)
 {
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();

@@ -3,12 +3,24 @@
  * finish_record writes a row's line to the results (results.c also puts it in
  * the retry log when it could succeed later) and counts it, in the run's counts
  * and its account's. When the line cannot be written the run stops
- * (STOP_WRITE) and the row is counted as unrecorded instead. finish does that
- * for a job and hands the job back to the pool; after a failed row it checks
- * the circuit breaker (--max-failure-rate). */
+ * (finish_write_failed, the one place that says so) and the row is counted as
+ * unrecorded instead. finish does that for a job and hands the job back to the
+ * pool; after a failed row it checks the circuit breaker (--max-failure-rate). */
 #include "sched_int.h"
 
 #include "log.h"
+
+void finish_write_failed(struct sched *s)
+{
+    if (s->results_failed)
+        return;  /* said already, and the run is stopping */
+    s->results_failed = 1;
+    log_error("%s", results_error(s->res));
+    if (sched_stop_run(s, STOP_WRITE))
+        log_error("stopping: no more requests while results cannot be recorded");
+    else
+        log_error("unfinished rows cannot be recorded now: they are not in the retry log");
+}
 
 void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
                    const char *user, size_t ulen, const char *acct, size_t alen,
@@ -24,11 +36,7 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
     if (results_write(s->res, &r) != 0) {
         /* Counted apart: the summary speaks only of lines that are in the file. */
         s->counts.unrecorded++;
-        if (s->stop != STOP_WRITE) {
-            log_error("%s", results_error(s->res));
-            log_error("stopping: no more requests while results cannot be recorded");
-            s->stop = STOP_WRITE;
-        }
+        finish_write_failed(s);
         return;
     }
     s->counts.by_status[st]++;
@@ -43,14 +51,14 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
 static void check_breaker(struct sched *s)
 {
     const unsigned long *c = s->counts.by_status;
-    unsigned long done = c[ST_REMOVED] + c[ST_NOT_FOUND] + c[ST_ADDED] + c[ST_FAILED];
+    unsigned long done = status_count(c, STC_ANSWERED), failed = status_count(c, STC_FAILURE);
     if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
         return;
-    if ((double)c[ST_FAILED] > s->cfg->max_failure_rate * (double)done) {
+    if ((double)failed > s->cfg->max_failure_rate * (double)done) {
+        sched_stop_run(s, STOP_BREAKER);
         log_error("%lu of %lu finished rows failed, over --max-failure-rate %.0f%%: stopping; "
                   "unfinished rows go to the retry log",
-                  c[ST_FAILED], done, s->cfg->max_failure_rate * 100.0);
-        s->stop = STOP_BREAKER;
+                  failed, done, s->cfg->max_failure_rate * 100.0);
     }
 }
 
@@ -61,6 +69,6 @@ void finish(struct sched *s, struct job *j, enum status st, long http,
     finish_record(s, j->line, j->group, j->group_len, j->user, j->user_len, a->id, a->id_len,
                   st, http, j->attempts, latency, error, reason);
     jobs_release(s, j);
-    if (st == ST_FAILED)
+    if (status_is(st, STC_FAILURE))
         check_breaker(s);
 }

@@ -93,6 +93,8 @@ struct http {
     unsigned n, busy;
     struct lane *lanes;
     unsigned nlanes;
+    unsigned lanes_ready;      /* lane_init done for lanes[0 .. lanes_ready) */
+    int mu_ready;              /* mu initialised */
     struct curl_slist *resolve;  /* --resolve, shared by every easy handle */
     void (*on_done)(struct transfer *t, void *ctx);
     void (*on_batch)(void *ctx);
@@ -575,22 +577,26 @@ static int setup_transfer(struct http *h, struct transfer *t, const struct http_
 }
 
 /* A lane's loop, multi handle and handles; its thread is started later.
- * Returns 0 or a libuv error code. */
-static int lane_init(struct http *h, struct lane *l, unsigned idx)
+ * Returns 0, or -1 with err set (what is missing; it undoes what it did). */
+static int lane_init(struct http *h, struct lane *l, unsigned idx, char *err, size_t errlen)
 {
+    int loop_ready = 0, mu_ready = 0, e;
     l->http = h;
     l->idx = idx;
-    int e = uv_loop_init(&l->loop);
-    if (e != 0)
-        return e;  /* EMFILE, typically: a loop needs descriptors of its own */
-    if ((e = uv_mutex_init(&l->mu)) != 0) {
-        uv_loop_close(&l->loop);
-        return e;
+    if ((e = uv_loop_init(&l->loop)) != 0) {
+        /* EMFILE, typically: a loop needs descriptors of its own */
+        snprintf(err, errlen, "cannot start an event loop for its threads: %s", uv_strerror(e));
+        goto fail;
     }
+    loop_ready = 1;
+    if ((e = uv_mutex_init(&l->mu)) != 0) {
+        snprintf(err, errlen, "cannot make a lock: %s", uv_strerror(e));
+        goto fail;
+    }
+    mu_ready = 1;
     if (!(l->multi = curl_multi_init())) {
-        uv_mutex_destroy(&l->mu);
-        uv_loop_close(&l->loop);
-        return UV_ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     unsigned share = (h->n - idx + h->nlanes - 1) / h->nlanes;
     /* libcurl's default cache holds 4 connections per transfer *currently
@@ -606,6 +612,12 @@ static int lane_init(struct http *h, struct lane *l, unsigned idx)
     uv_async_init(&l->loop, &l->wake, on_wake);
     l->timer.data = l->turn.data = l->wake.data = l;
     return 0;
+fail:
+    if (mu_ready)
+        uv_mutex_destroy(&l->mu);
+    if (loop_ready)
+        uv_loop_close(&l->loop);
+    return -1;
 }
 
 /* Stops a lane's thread (or, if it never started, does its closing here) and
@@ -633,11 +645,11 @@ static void free_http(uv_handle_t *handle)
     free(h);
 }
 
-/* Frees everything but the caller-loop handle (h->back), which the caller
- * closes when it was initialised. */
-static void http_release(struct http *h, unsigned lanes_ready)
+/* Frees whatever h holds (it may be half made: see http_new) but the
+ * caller-loop handle (h->back), which the caller closes once it is made. */
+static void http_release(struct http *h)
 {
-    for (unsigned i = 0; i < lanes_ready; i++)
+    for (unsigned i = 0; i < h->lanes_ready; i++)
         lane_end(&h->lanes[i]);
     for (unsigned i = 0; h->pool && i < h->n; i++) {
         struct transfer *t = &h->pool[i];  /* its easy handle went with its lane */
@@ -651,19 +663,21 @@ static void http_release(struct http *h, unsigned lanes_ready)
     free(h->pool);
     free(h->lanes);
     curl_slist_free_all(h->resolve);
-    uv_mutex_destroy(&h->mu);
+    if (h->mu_ready)
+        uv_mutex_destroy(&h->mu);
 }
 
+/* One way out on failure: fail frees whatever was made so far, which h's
+ * zeroed fields and readiness flags tell. */
 struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, size_t errlen)
 {
-    struct http *h = calloc(1, sizeof *h);
+    char why[300] = "out of memory";
+    size_t alen = strlen(o->token) + 32;
     char *auth = NULL;
-    unsigned lanes_ready = 0;
-    if (!h || uv_mutex_init(&h->mu) != 0) {
-        free(h);
-        snprintf(err, errlen, "cannot set up HTTP: out of memory");
-        return NULL;
-    }
+    struct http *h = calloc(1, sizeof *h);
+    if (!h || uv_mutex_init(&h->mu) != 0)
+        goto fail;
+    h->mu_ready = 1;
     h->loop = loop;
     h->on_done = o->on_done;
     h->on_batch = o->on_batch;
@@ -673,33 +687,25 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
     h->nlanes = o->lanes < 1 ? 1 : o->lanes > o->pool ? o->pool : o->lanes;
     h->pool = calloc(o->pool, sizeof *h->pool);
     h->lanes = calloc(h->nlanes, sizeof *h->lanes);
-    size_t alen = strlen(o->token) + 32;
     auth = malloc(alen);
     if (!h->pool || !h->lanes || !auth)
-        goto oom;
+        goto fail;
     snprintf(auth, alen, "Authorization: Bearer %s", o->token);
     char ua[128];
     snprintf(ua, sizeof ua, "User-Agent: %s", o->user_agent);
     for (size_t i = 0; i < o->nresolve; i++) {
         struct curl_slist *l = curl_slist_append(h->resolve, o->resolve[i]);
         if (!l)
-            goto oom;
+            goto fail;
         h->resolve = l;
     }
-    for (; lanes_ready < h->nlanes; lanes_ready++) {
-        int e = lane_init(h, &h->lanes[lanes_ready], lanes_ready);
-        if (e == UV_ENOMEM)
-            goto oom;
-        if (e != 0) {
-            snprintf(err, errlen, "cannot set up HTTP: cannot start an event loop for its "
-                                  "threads: %s", uv_strerror(e));
+    for (; h->lanes_ready < h->nlanes; h->lanes_ready++)
+        if (lane_init(h, &h->lanes[h->lanes_ready], h->lanes_ready, why, sizeof why) != 0)
             goto fail;
-        }
-    }
     for (unsigned i = 0; i < h->n; i++) {
         h->pool[i].lane = &h->lanes[i % h->nlanes];
         if (setup_transfer(h, &h->pool[i], o, auth, ua) != 0)
-            goto oom;
+            goto fail;  /* why: still "out of memory" */
     }
     memset(auth, 0, alen);  /* the lists hold their own copies */
     free(auth);
@@ -707,24 +713,22 @@ struct http *http_new(uv_loop_t *loop, const struct http_opts *o, char *err, siz
     for (unsigned i = 0; i < h->nlanes; i++) {
         struct lane *l = &h->lanes[i];
         if (uv_thread_create(&l->thread, lane_run, l) != 0) {
-            snprintf(err, errlen, "cannot set up HTTP: cannot start a thread");
-            http_release(h, lanes_ready);
-            free(h);
-            return NULL;
+            snprintf(why, sizeof why, "cannot start a thread");
+            goto fail;
         }
         l->started = 1;
     }
     uv_async_init(loop, &h->back, on_back);
     h->back.data = h;
     return h;
-oom:
-    snprintf(err, errlen, "cannot set up HTTP: out of memory");
 fail:
+    snprintf(err, errlen, "cannot set up HTTP: %s", why);
     if (auth) {
         memset(auth, 0, alen);  /* it holds the token */
         free(auth);
     }
-    http_release(h, lanes_ready);
+    if (h)
+        http_release(h);
     free(h);
     return NULL;
 }
@@ -803,6 +807,6 @@ void http_free(struct http *h)
 {
     if (!h)
         return;
-    http_release(h, h->nlanes);
+    http_release(h);
     uv_close((uv_handle_t *)&h->back, free_http);
 }

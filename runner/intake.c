@@ -75,26 +75,27 @@ static int take_row(struct sched *s, struct csvin *src, struct account *expect)
     const char *why = s->stop != STOP_NONE ? "run stopped"
                       : a && a->stopped    ? "account stopped"
                                            : NULL;
-    struct job *j = !why && a ? jobs_new(s, &row, a) : NULL;
-    if (j) {
-        accounts_enqueue(s, j, 0);
-        return 1;
-    }
+    int no_memory = 0;
     if (!why) {
+        struct job *j = a ? jobs_new(s, &row, a) : NULL;
+        if (j) {
+            accounts_enqueue(s, j, 0);
+            return 1;
+        }
         log_error("out of memory");
         why = "out of memory";
+        no_memory = 1;
     }
     finish_record(s, row.line, row.group_id, row.group_len, row.user_id, row.user_len,
                   row.account, row.account_len, ST_NOT_ATTEMPTED, 0, 0, 0, why,
                   a && a->stopped ? a->stopped : NULL);
-    if (strcmp(why, "out of memory") == 0)
+    if (no_memory)
         sched_stop_run(s, STOP_FATAL);
     return 1;
 }
 
 static void input_broke(struct sched *s)
 {
-    s->input_failed = 1;
     s->input_broken = 1;
     s->input_done = 1;
     log_error("no rows after that point are sent");
@@ -119,7 +120,7 @@ static int want_readahead(const struct sched *s)
 }
 
 /* Every row is to be recorded (stopping, or a dry run), unless nothing can be. */
-static int want_rest(const struct sched *s) { return s->stop != STOP_WRITE; }
+static int want_rest(const struct sched *s) { return !s->results_failed; }
 
 /* Sequential mode: reads to the end; take_row records every row. */
 void intake_read_rest(struct sched *s) { read_seq(s, want_rest); }
@@ -173,7 +174,7 @@ void intake_fill_account(struct sched *s, struct account *a, unsigned long want)
  * stopping, or this is a dry run), so none is queued. */
 void intake_consume_account(struct sched *s, struct account *a)
 {
-    if (s->stop == STOP_WRITE || s->input_broken) {
+    if (s->results_failed || s->input_broken) {
         a->rows_left = 0;  /* nothing more can be read or recorded */
         intake_fill_account(s, a, 1);
     }

@@ -156,21 +156,28 @@ static void print_summary(const struct run_counts *c, double elapsed)
              elapsed > 0 ? (double)c->requests / elapsed : 0.0, c->http429, c->retries);
 }
 
-static int exit_code(enum stop_reason stop, int input_failed, int write_failed,
-                     const struct run_counts *c)
+/* The first cause that stopped the run decides (sched_stop_run keeps only it):
+ * a write error after a refused token still exits 3, and its unrecorded rows
+ * are in the summary. write_failed: the last sync of the results failed. A run
+ * that nothing stopped exits by its rows. */
+static int exit_code(enum stop_reason stop, int write_failed, const struct run_counts *c)
 {
-    if (write_failed || input_failed || stop == STOP_WRITE || stop == STOP_FATAL ||
-        stop == STOP_STRICT)
-        return EXIT_USAGE;
-    if (stop == STOP_TOKEN || stop == STOP_BREAKER)
+    switch (stop) {
+    case STOP_TOKEN:
+    case STOP_BREAKER:
         return EXIT_ABORTED;
-    if (stop == STOP_SIGNAL)
+    case STOP_SIGNAL:
         return EXIT_INTERRUPTED;
-    for (int st = 0; st < ST__COUNT; st++)
-        if (c->by_status[st] && st != ST_REMOVED && st != ST_NOT_FOUND && st != ST_ADDED &&
-            st != ST_DUPLICATE && st != ST_DRY_RUN)
-            return EXIT_SOME_FAILED;
-    return EXIT_OK;
+    case STOP_WRITE:
+    case STOP_FATAL:
+    case STOP_STRICT:
+        return EXIT_USAGE;
+    case STOP_NONE:
+        break;
+    }
+    if (write_failed)
+        return EXIT_USAGE;
+    return status_count(c->by_status, STC_EXIT1) ? EXIT_SOME_FAILED : EXIT_OK;
 }
 
 /* --resume: which pairs are done, and is this the input they were done from?
@@ -390,6 +397,7 @@ static int run(const struct config *cfg)
     int planned = 0;
     char err[600];
     int rc = EXIT_USAGE, lock_fd = -1, busy = 0;
+    int write_failed = 0;  /* the results could not be written, and that was said */
     struct pairset done;
     pairset_init(&done);
     /* A dry run sends nothing, so it needs no token. */
@@ -492,20 +500,18 @@ static int run(const struct config *cfg)
     uv_run(&app.loop, UV_RUN_DEFAULT);
     double elapsed = (double)(uv_hrtime() - t0) / 1e9;
 
-    int write_failed = results_sync(res) != 0 && sched_stop_reason(app.sched) != STOP_WRITE;
-    if (write_failed)
+    write_failed = results_sync(res) != 0;
+    if (write_failed && !sched_results_failed(app.sched))
         log_error("%s", results_error(res));
     const struct run_counts *counts = sched_counts(app.sched);
     print_summary(counts, elapsed);
     if (sched_accounts(app.sched, 0, NULL, NULL) > 1)
         sched_accounts(app.sched, 50, print_account_summary, NULL);
-    rc = exit_code(sched_stop_reason(app.sched), sched_input_failed(app.sched), write_failed,
-                   counts);
+    rc = exit_code(sched_stop_reason(app.sched), write_failed, counts);
     rc = write_reports(cfg, app.sched, started, rc, planned > 0 ? &id : NULL);
     reported = 1;
     if (rc != EXIT_OK && rc != EXIT_USAGE && !cfg->dry_run &&
-        (counts->by_status[ST_FAILED] || counts->by_status[ST_NOT_ATTEMPTED] ||
-         counts->by_status[ST_INTERRUPTED]))
+        status_count(counts->by_status, STC_RETRY))
         log_info("rows to run again are in '%s'", cfg->retry_log);
     uv_close((uv_handle_t *)&app.sigint, NULL);
     uv_close((uv_handle_t *)&app.sigterm, NULL);
@@ -520,9 +526,12 @@ static int run(const struct config *cfg)
 out:
     if (!reported)
         rc = write_reports(cfg, NULL, started, rc, planned > 0 ? &id : NULL);
-    if (res && results_close(res) != 0 && rc != EXIT_USAGE) {
+    /* A failure already said, and already in rc, is not a new cause; a new one
+     * fails a run that nothing had stopped. */
+    if (res && results_close(res) != 0 && !write_failed) {
         log_error("cannot close the results files");
-        rc = EXIT_USAGE;
+        if (rc == EXIT_OK || rc == EXIT_SOME_FAILED)
+            rc = EXIT_USAGE;
     }
     csvin_close(in);
     if (fp)

@@ -13,23 +13,50 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
-static const char *const STATUS_NAMES[ST__COUNT] = {
-    [ST_REMOVED] = "removed",
-    [ST_NOT_FOUND] = "not_found",
-    [ST_FAILED] = "failed",
-    [ST_INVALID] = "invalid",
-    [ST_DUPLICATE] = "duplicate",
-    [ST_NOT_ATTEMPTED] = "not_attempted",
-    [ST_INTERRUPTED] = "interrupted",
-    [ST_DRY_RUN] = "dry_run",
-    [ST_ADDED] = "added",
+/* Each status's name in the results file and its classes (outcome.h). */
+static const struct {
+    const char *name;
+    unsigned classes;
+} STATUSES[ST__COUNT] = {
+    [ST_REMOVED] = {"removed", STC_ANSWERED | STC_DONE},
+    [ST_NOT_FOUND] = {"not_found", STC_ANSWERED | STC_DONE},
+    [ST_FAILED] = {"failed", STC_ANSWERED | STC_FAILURE | STC_RETRY | STC_EXIT1},
+    [ST_INVALID] = {"invalid", STC_EXIT1},
+    [ST_DUPLICATE] = {"duplicate", 0},
+    [ST_NOT_ATTEMPTED] = {"not_attempted", STC_RETRY | STC_EXIT1},
+    [ST_INTERRUPTED] = {"interrupted", STC_RETRY | STC_EXIT1},
+    [ST_DRY_RUN] = {"dry_run", 0},
+    [ST_ADDED] = {"added", STC_ANSWERED | STC_DONE},
 };
 
 const char *status_name(enum status s)
 {
     if ((unsigned)s >= ST__COUNT)
         return "unknown";
-    return STATUS_NAMES[s];
+    return STATUSES[s].name;
+}
+
+int status_is(enum status s, unsigned classes)
+{
+    return (unsigned)s < ST__COUNT && classes && (STATUSES[s].classes & classes) == classes;
+}
+
+unsigned long status_count(const unsigned long *by_status, unsigned classes)
+{
+    unsigned long n = 0;
+    for (int i = 0; i < ST__COUNT; i++)
+        n += status_is((enum status)i, classes) ? by_status[i] : 0;
+    return n;
+}
+
+int status_from_name(const char *name, size_t len, enum status *s)
+{
+    for (int i = 0; i < ST__COUNT; i++)
+        if (strlen(STATUSES[i].name) == len && memcmp(STATUSES[i].name, name, len) == 0) {
+            *s = (enum status)i;
+            return 1;
+        }
+    return 0;
 }
 
 /* ---- body facts --------------------------------------------------------- */

@@ -29,7 +29,34 @@ enum status {
     ST_ADDED,          /* --method add / --undo: 2xx, the membership is back */
     ST__COUNT
 };
-const char *status_name(enum status s);  /* "removed", "not_found", ... */
+
+/* What a status counts as. Every rule that sorts rows by status asks
+ * status_is(); the one table saying which status has which class is in
+ * outcome.c. */
+enum status_class {
+    STC_ANSWERED = 1 << 0,  /* sent and answered for good: the breaker's rows */
+    STC_FAILURE = 1 << 1,   /* a failure: the breaker's failed rows */
+    STC_DONE = 1 << 2,      /* the goal state holds: --resume skips the pair */
+    STC_RETRY = 1 << 3,     /* could succeed later: it goes to the retry log */
+    STC_EXIT1 = 1 << 4,     /* in a run nothing stopped, makes the exit status 1 */
+};
+/*   status          answered failure done retry exit1
+ *   removed            x               x
+ *   not_found          x               x
+ *   added              x               x
+ *   failed             x        x            x     x
+ *   invalid                                        x
+ *   duplicate
+ *   not_attempted                            x     x
+ *   interrupted                              x     x
+ *   dry_run                                            */
+int status_is(enum status s, unsigned classes);  /* 1 when s has every class given */
+/* The rows of by_status (ST__COUNT counts) whose status has every class given. */
+unsigned long status_count(const unsigned long *by_status, unsigned classes);
+const char *status_name(enum status s);  /* "removed", "not_found", ...; "unknown" */
+/* The status written as name (len bytes, no NUL needed): 1 with *s set, or 0
+ * when name is no status. */
+int status_from_name(const char *name, size_t len, enum status *s);
 
 enum action {
     ACT_DONE,          /* the row is finished with verdict.status */

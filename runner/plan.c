@@ -22,7 +22,7 @@
 /* --undo reads a results file: only its rows that say removed are re-added. */
 int plan_undoable(const struct csvin_row *row)
 {
-    return row->status && strcmp(row->status, "removed") == 0;
+    return row->status && strcmp(row->status, status_name(ST_REMOVED)) == 0;
 }
 
 int plan_is_dup_line(const struct sched *s, unsigned long line)

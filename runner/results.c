@@ -171,10 +171,7 @@ static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
     return buf_append(b, d + i, sizeof d - i);
 }
 
-int results_is_retryable(enum status s)
-{
-    return s == ST_FAILED || s == ST_NOT_ATTEMPTED || s == ST_INTERRUPTED;
-}
+int results_is_retryable(enum status s) { return status_is(s, STC_RETRY); }
 
 static int write_fail(struct results *r, const char *path)
 {
@@ -324,8 +321,9 @@ static void rd_row(int term, void *data)
     if (nf != RESULT_COLS)
         return;  /* not a whole results line: ignore it */
     rd->rows++;
-    const char *st = rd->cell[COL_STATUS];
-    if (strcmp(st, "removed") != 0 && strcmp(st, "not_found") != 0 && strcmp(st, "added") != 0)
+    enum status st;
+    if (!status_from_name(rd->cell[COL_STATUS], rd->len[COL_STATUS], &st) ||
+        !status_is(st, STC_DONE))
         return;
     struct pair_key k;
     pair_key_of(&k, rd->cell[COL_ACCOUNT], rd->len[COL_ACCOUNT], rd->cell[COL_GROUP],

@@ -45,7 +45,6 @@ struct job {
     unsigned inflight_at_send; /* its account's requests in flight then, itself included */
     double rate_at_send;       /* the rate its account's sends kept then (pacer.h) */
     long last_http;            /* of the latest attempt, 0 if none */
-    const char *last_reason;   /* of the latest retried attempt */
     size_t group_len, user_len;
     size_t cap;                /* bytes data[] can hold */
     char *remote_data;         /* NULL: {} */
@@ -102,8 +101,7 @@ struct sched {
     struct csvin *seq;         /* sequential mode: the one reader */
     int by_account;            /* the plan found runs: one cursor per account */
     int input_done;            /* nothing left to read sequentially */
-    int input_failed;
-    int input_broken;          /* rows can no longer be read at all */
+    int input_broken;          /* rows can no longer be read at all (an error, or changed) */
     const struct pairset *done;  /* --resume: pairs already removed or not_found */
     struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
     unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
@@ -116,7 +114,8 @@ struct sched {
     const char *path;          /* the method's endpoint */
     struct buf query;          /* the query after integrated_account_id, built once */
     char *remote_data;         /* --remote-data, minified once; NULL for {} */
-    enum stop_reason stop;
+    enum stop_reason stop;     /* the first cause to stop, set by sched_stop_run only */
+    int results_failed;        /* nothing more can be recorded (finish_write_failed) */
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
     uint64_t rng;
@@ -138,11 +137,15 @@ struct sched {
 /* Room for one more item (grow.h). */
 #define sched_room_for grow_room
 
-/* The first reason to stop is the one kept. */
-static inline void sched_stop_run(struct sched *s, enum stop_reason why)
+/* Every stop comes here: the first cause is the one kept, and the exit status
+ * says it (main.c). 1 when why is that first cause (the caller may say so), 0
+ * when the run was stopping already. */
+static inline int sched_stop_run(struct sched *s, enum stop_reason why)
 {
-    if (s->stop == STOP_NONE)
-        s->stop = why;
+    if (s->stop != STOP_NONE)
+        return 0;
+    s->stop = why;
+    return 1;
 }
 
 /* scheduler.c */
@@ -190,6 +193,10 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
                    const char *user, size_t ulen, const char *acct, size_t alen,
                    enum status st, long http, unsigned attempts, unsigned long latency,
                    const char *error, const char *reason);
+/* The results cannot be written (results_error says why): said once, and the
+ * run stops with STOP_WRITE unless an earlier cause stopped it. From then on
+ * s->results_failed says that nothing more can be recorded. */
+void finish_write_failed(struct sched *s);
 /* Records the job's final line and releases the job. */
 void finish(struct sched *s, struct job *j, enum status st, long http,
             unsigned long latency, const char *error, const char *reason);

@@ -149,11 +149,8 @@ static void check_finished(struct sched *s)
 /* Finished rows' lines go to the kernel before new requests go out. */
 static void flush_batch(struct sched *s)
 {
-    if (results_flush(s->res) != 0 && s->stop != STOP_WRITE) {
-        log_error("%s", results_error(s->res));
-        log_error("stopping: no more requests while results cannot be recorded");
-        s->stop = STOP_WRITE;
-    }
+    if (results_flush(s->res) != 0)
+        finish_write_failed(s);
 }
 
 #define ACCOUNT_DEPTH 8  /* rows read ahead per account in by-account mode */
@@ -272,7 +269,6 @@ static void on_done(struct transfer *t, void *ctx)
     double wait_s = answer_pace(&s->pair, &a->pace, t, &v, &sent,
                                 s->cfg->account_rate.dur_ms, now);
     j->last_http = t->http_status;
-    j->last_reason = v.reason;
 
     switch (v.action) {
     case ACT_DONE:
@@ -296,14 +292,13 @@ static void on_done(struct transfer *t, void *ctx)
         break;
     case ACT_STOP_RUN:
         finish(s, j, ST_NOT_ATTEMPTED, t->http_status, t->latency_ms, error, v.reason);
-        if (s->stop == STOP_NONE) {
-            if (t->http_status == 401)
-                log_error("the API token was refused (HTTP 401): stopping; unfinished rows "
-                          "go to the retry log");
-            else
-                log_error("stopping: %s", error);
-        }
-        sched_stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL);
+        if (!sched_stop_run(s, t->http_status == 401 ? STOP_TOKEN : STOP_FATAL))
+            break;  /* an earlier cause stopped the run, and was said */
+        if (t->http_status == 401)
+            log_error("the API token was refused (HTTP 401): stopping; unfinished rows "
+                      "go to the retry log");
+        else
+            log_error("stopping: %s", error);
         break;
     }
 }
@@ -323,22 +318,22 @@ static void on_abandoned(struct transfer *t, void *ctx)
 static void sync_cb(uv_timer_t *timer)
 {
     struct sched *s = timer->data;
-    if (results_sync(s->res) != 0 && s->stop != STOP_WRITE) {
-        log_error("%s", results_error(s->res));
-        s->stop = STOP_WRITE;
+    if (results_sync(s->res) != 0 && !s->results_failed) {
+        finish_write_failed(s);
         dispatch(s);
     }
 }
 
+/* One way out on failure: sched_free frees whatever was made so far, which the
+ * zeroed fields tell (the timers come last, once nothing can fail). */
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
                         struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
 {
+    const char *why = "out of memory";  /* NULL: err says it already */
     struct sched *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    if (!s)
+        goto fail;
     s->loop = loop;
     s->cfg = cfg;
     s->input_name = input_name;
@@ -359,20 +354,12 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         s->remote_data = json_object_minify(cfg->remote_data);
     if (!s->path || request_query_suffix(&s->query, &q) != 0 ||
         (cfg->remote_data && !s->remote_data)) {
-        cJSON_free(s->remote_data);
-        snprintf(err, errlen, "cannot build the request's query");
-        buf_free(&s->query);
-        free(s);
-        return NULL;
+        why = "cannot build the request's query";
+        goto fail;
     }
     s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
-    if (connect_token_pacer(&s->token_pace, cfg, uv_now(loop)) != 0) {
-        snprintf(err, errlen, "out of memory");
-        buf_free(&s->query);
-        cJSON_free(s->remote_data);
-        free(s);
-        return NULL;
-    }
+    if (connect_token_pacer(&s->token_pace, cfg, uv_now(loop)) != 0)
+        goto fail;
     s->pair.token = &s->token_pace;
     struct http_opts ho;
     connect_http_opts(&ho, cfg, token);
@@ -381,11 +368,8 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     ho.ctx = s;
     s->http = http_new(loop, &ho, err, errlen);
     if (!s->http) {
-        pacer_free(&s->token_pace);
-        buf_free(&s->query);
-        cJSON_free(s->remote_data);
-        free(s);
-        return NULL;
+        why = NULL;
+        goto fail;
     }
     uv_timer_init(loop, &s->end_timer);
     ticker_init(&s->tick, loop, wake_cb, s);
@@ -395,6 +379,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
     s->sync.data = s;
     s->progress.data = s;
     return s;
+fail:
+    if (why)
+        snprintf(err, errlen, "%s", why);
+    sched_free(s);
+    return NULL;
 }
 
 void sched_start(struct sched *s, struct results *res, const struct pairset *done)
@@ -406,7 +395,7 @@ void sched_start(struct sched *s, struct results *res, const struct pairset *don
     uv_update_time(s->loop);
     if (s->cfg->strict && s->stats.invalid) {
         log_error("%lu invalid rows: nothing is sent (--strict)", s->stats.invalid);
-        s->stop = STOP_STRICT;
+        sched_stop_run(s, STOP_STRICT);
     }
     uv_timer_start(&s->sync, sync_cb, 1000, 1000);
     liveprogress_start(s);
@@ -417,9 +406,8 @@ void sched_interrupt(struct sched *s)
 {
     if (s->finished)
         return;
-    if (s->stop == STOP_NONE) {
+    if (sched_stop_run(s, STOP_SIGNAL)) {
         log_error("interrupted: finishing requests in flight (signal again to abort them)");
-        s->stop = STOP_SIGNAL;
     } else if (!s->aborting) {
         log_error("aborting requests in flight: their outcome is unknown");
         s->aborting = 1;
@@ -429,7 +417,7 @@ void sched_interrupt(struct sched *s)
 }
 
 enum stop_reason sched_stop_reason(const struct sched *s) { return s->stop; }
-int sched_input_failed(const struct sched *s) { return s->input_failed; }
+int sched_results_failed(const struct sched *s) { return s->results_failed; }
 const struct run_counts *sched_counts(const struct sched *s) { return &s->counts; }
 const struct skew *sched_skew(const struct sched *s) { return &s->skew; }
 
@@ -445,6 +433,7 @@ void sched_close(struct sched *s)
     uv_close((uv_handle_t *)&s->progress, noop_close);
 }
 
+/* Also frees a scheduler that sched_new left half made, before its handles. */
 void sched_free(struct sched *s)
 {
     if (!s)

@@ -13,7 +13,9 @@
  * Stopping: a bad token (401), a fatal write error, or sched_interrupt() stops
  * dispatching; requests in flight finish; then every row not finished (queued,
  * backing off, or still unread) is recorded as not_attempted. A second
- * sched_interrupt() aborts the requests in flight: those rows are interrupted. */
+ * sched_interrupt() aborts the requests in flight: those rows are interrupted.
+ * The first cause to stop is the one sched_stop_reason() reports; a write error
+ * after it is still said, and sched_results_failed() tells it. */
 #ifndef GROUPRM_SCHEDULER_H
 #define GROUPRM_SCHEDULER_H
 #include <uv.h>
@@ -76,7 +78,9 @@ size_t sched_accounts(const struct sched *s, size_t max,
  * (tty), else a plain line every interval_ms. Call before sched_start. */
 void sched_set_progress(struct sched *s, int tty, uint64_t interval_ms);
 enum stop_reason sched_stop_reason(const struct sched *s);
-int sched_input_failed(const struct sched *s);
+/* 1 once the results could not be written (said on stderr then): the rows
+ * finished after that are counted as unrecorded. */
+int sched_results_failed(const struct sched *s);
 const struct run_counts *sched_counts(const struct sched *s);
 /* The server's clock against this host's (skew.h), from the answers so far. */
 struct skew;

@@ -9,7 +9,11 @@
  *    Idempotency-Key; a permanent 500 -> failed after exactly --max-attempts requests;
  *  - a dropped connection, a 429, 408, 425, 502, 504 and a bare 503 are retried,
  *    a 429 or 503 no sooner than its Retry-After: 1;
- *  - a request slower than --timeout is retried, then fails with no HTTP status. */
+ *  - a request slower than --timeout is retried, then fails with no HTTP status;
+ *  - a refused token (401) and then results that cannot be written (a file-size
+ *    limit reached while the unfinished rows are recorded): the first cause
+ *    decides the exit status (3), the write error is still said, after the
+ *    401's, and every row not recorded is counted as unrecorded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +21,11 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ithelp.h"
 
@@ -406,6 +412,114 @@ static void test_timeout_retried_then_failed(void **state)
     expect_retry(c, rl, "slow-2500-a", "", "2");
 }
 
+/* The file's whole lines (a write cut short by the size limit may leave a torn
+ * last one), copied to name in the test directory. */
+static const char *whole_lines(struct it_ctx *c, const char *path, const char *name)
+{
+    size_t len = 0;
+    char *buf = it_read_file(c, path, &len);
+    while (len > 0 && buf[len - 1] != '\n') {
+        len--;
+    }
+    const char *out = it_path(c, name);
+    write_bytes(out, buf, len);
+    return out;
+}
+
+/* The number after "; " and before " more could not be recorded" in the
+ * summary line, or 0 when the summary does not say it. */
+static unsigned long unrecorded_in_summary(const char *err)
+{
+    const char *p = strstr(err, " more could not be recorded");
+    if (p == NULL) {
+        return 0;
+    }
+    while (p > err && p[-1] >= '0' && p[-1] <= '9') {
+        p--;
+    }
+    return strtoul(p, NULL, 10);
+}
+
+static void test_write_error_after_401_keeps_the_token_status(void **state)
+{
+    struct it_ctx *c = *state;
+    enum { FILLER = 3000 };
+    const rlim_t limit = 16384;
+    /* One row removed, then the refused token, then more rows than the
+     * results file may hold under the limit: recording them as not_attempted
+     * is what fails. */
+    const char **users = it_own(c, calloc(FILLER + 2, sizeof *users), free);
+    assert_non_null(users);
+    users[0] = "ok";
+    users[1] = "status-401-stop";
+    for (size_t i = 0; i < FILLER; i++) {
+        users[i + 2] = it_fmt(c, "u-%zu", i);
+    }
+    const char *in = write_users(c, users, FILLER + 2);
+
+    it_mock_start(c, NULL);
+    /* The limit is inherited by grouprm (which ignores SIGXFSZ and sees EFBIG);
+     * this process only waits meanwhile, and gets its own limit back after. Its
+     * own output, maybe a log file larger than the limit, goes out first. */
+    assert_int_equal(fflush(stdout), 0);
+    assert_int_equal(fflush(stderr), 0);
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_true(old.rlim_max == RLIM_INFINITY || old.rlim_max >= limit);
+    struct rlimit lim = {.rlim_cur = limit, .rlim_max = old.rlim_max};
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = it_grouprm(c, in, "-c", "1", NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_xfsz);
+    it_mock_stop(c);
+    IT_EXPECT_EXIT(c, rc, 3);
+
+    struct journal *j = journal_load(c);
+    assert_int_equal(j->n, 2);
+    assert_int_equal(j->rows[0].status, 200);
+    assert_int_equal(j->rows[1].status, 401);
+
+    /* Said in the order it happened: the token, then the write error. */
+    const char *tok = strstr(c->err, "the API token was refused (HTTP 401)");
+    const char *wr = strstr(c->err, "cannot write '");
+    const char *left = strstr(c->err, "unfinished rows cannot be recorded now");
+    if (tok == NULL || wr == NULL || left == NULL || !(tok < wr && wr < left)) {
+        fail_msg("want the 401, then the write error, then that the rest cannot be recorded; "
+                 "stderr:\n%s", c->err);
+    }
+    assert_non_null(strstr(wr, "File too large"));
+    assert_int_equal(count_lines_with(c->err, "cannot write '"), 1);
+    assert_null(strstr(c->err, "stopping: no more requests"));
+
+    /* What was recorded is right, and what was not is counted. */
+    struct csv_table *t = results_load(c, whole_lines(c, c->results, "results-whole.csv"));
+    expect_result(c, t, "ok", "removed", "200", "1");
+    expect_result(c, t, "status-401-stop", "not_attempted", "401", "1");
+    assert_true(t->nrows < FILLER + 2);
+    unsigned long unrecorded = unrecorded_in_summary(c->err);
+    if (unrecorded == 0) {
+        fail_msg("the summary does not count the rows not recorded; stderr:\n%s", c->err);
+    }
+    assert_true(t->nrows + unrecorded <= FILLER + 2);
+    /* Every row read is in the summary: recorded under its status, or unrecorded. */
+    const char *sum = strstr(c->err, " rows: ");
+    assert_non_null(sum);
+    while (sum > c->err && sum[-1] != '\n') {
+        sum--;
+    }
+    unsigned long rows, removed, not_found, failed, invalid, not_attempted;
+    assert_int_equal(sscanf(sum, "grouprm: %lu rows: %lu removed, %lu not_found, %lu failed, "
+                            "%lu invalid, %lu not_attempted", &rows, &removed, &not_found,
+                            &failed, &invalid, &not_attempted), 6);
+    assert_int_equal(rows, FILLER + 2);
+    assert_int_equal(removed + not_found + failed + invalid + not_attempted + unrecorded, rows);
+    struct csv_table *rl = retry_load(c, whole_lines(c, c->retry, "retry-whole.csv"));
+    assert_true(rl->nrows >= 1);
+    assert_string_equal(table_get(rl, 0, "user_id"), "status-401-stop");
+    assert_string_equal(table_get(rl, 0, "reason"), "bad_token");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +534,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bare_503_retried, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_other_retryable_statuses, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_timeout_retried_then_failed, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_write_error_after_401_keeps_the_token_status,
+                                        it_setup, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

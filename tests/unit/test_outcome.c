@@ -1,4 +1,5 @@
-/* test_outcome.c: status names, body facts and every row of the retry table. */
+/* test_outcome.c: status names and classes, body facts and every row of the retry
+ * table. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,103 @@ static void test_status_name_out_of_range(void **state)
     (void)state;
     assert_string_equal(status_name(ST__COUNT), "unknown");
     assert_string_equal(status_name((enum status)-1), "unknown");
+}
+
+static void test_every_status_has_its_own_name(void **state)
+{
+    (void)state;
+    for (int i = 0; i < ST__COUNT; i++) {
+        const char *n = status_name((enum status)i);
+        assert_non_null(n);
+        assert_true(n[0] != '\0');
+        assert_string_not_equal(n, "unknown");
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(n, status_name((enum status)k));
+    }
+    assert_string_equal(status_name(ST_ADDED), "added");
+}
+
+static void test_status_from_name_round_trip(void **state)
+{
+    (void)state;
+    for (int i = 0; i < ST__COUNT; i++) {
+        const char *n = status_name((enum status)i);
+        enum status got = ST__COUNT;
+        assert_int_equal(status_from_name(n, strlen(n), &got), 1);
+        assert_int_equal(got, i);
+    }
+    /* A field of a larger buffer: only len bytes count. */
+    enum status got = ST__COUNT;
+    assert_int_equal(status_from_name("removed,200", 7, &got), 1);
+    assert_int_equal(got, ST_REMOVED);
+}
+
+static void test_status_from_name_refuses_others(void **state)
+{
+    (void)state;
+    enum status got = ST__COUNT;
+    assert_int_equal(status_from_name("", 0, &got), 0);
+    assert_int_equal(status_from_name("remove", 6, &got), 0);
+    assert_int_equal(status_from_name("removed ", 8, &got), 0);
+    assert_int_equal(status_from_name("Removed", 7, &got), 0);
+    assert_int_equal(status_from_name("unknown", 7, &got), 0);
+    assert_int_equal(got, ST__COUNT);
+}
+
+/* The table of outcome.h, written out again: a change to either shows here. */
+static void test_status_classes(void **state)
+{
+    (void)state;
+    static const struct {
+        enum status st;
+        unsigned classes;
+    } want[] = {
+        {ST_REMOVED, STC_ANSWERED | STC_DONE},
+        {ST_NOT_FOUND, STC_ANSWERED | STC_DONE},
+        {ST_ADDED, STC_ANSWERED | STC_DONE},
+        {ST_FAILED, STC_ANSWERED | STC_FAILURE | STC_RETRY | STC_EXIT1},
+        {ST_INVALID, STC_EXIT1},
+        {ST_DUPLICATE, 0},
+        {ST_NOT_ATTEMPTED, STC_RETRY | STC_EXIT1},
+        {ST_INTERRUPTED, STC_RETRY | STC_EXIT1},
+        {ST_DRY_RUN, 0},
+    };
+    static const unsigned each[] = {STC_ANSWERED, STC_FAILURE, STC_DONE, STC_RETRY, STC_EXIT1};
+    assert_int_equal(sizeof want / sizeof want[0], ST__COUNT);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        for (size_t k = 0; k < sizeof each / sizeof each[0]; k++) {
+            int has = status_is(want[i].st, each[k]);
+            if (has != ((want[i].classes & each[k]) != 0))
+                fail_msg("%s: class %#x is %d", status_name(want[i].st), each[k], has);
+        }
+}
+
+static void test_status_is_wants_every_class_given(void **state)
+{
+    (void)state;
+    assert_int_equal(status_is(ST_FAILED, STC_RETRY | STC_FAILURE), 1);
+    assert_int_equal(status_is(ST_NOT_ATTEMPTED, STC_RETRY | STC_FAILURE), 0);
+    assert_int_equal(status_is(ST_REMOVED, 0), 0);
+    assert_int_equal(status_is(ST__COUNT, STC_DONE), 0);
+    assert_int_equal(status_is((enum status)-1, STC_RETRY), 0);
+}
+
+static void test_status_count(void **state)
+{
+    (void)state;
+    unsigned long c[ST__COUNT] = {0};
+    c[ST_REMOVED] = 5;
+    c[ST_NOT_FOUND] = 2;
+    c[ST_FAILED] = 3;
+    c[ST_INVALID] = 7;
+    c[ST_NOT_ATTEMPTED] = 11;
+    c[ST_DUPLICATE] = 13;
+    assert_int_equal(status_count(c, STC_ANSWERED), 10);
+    assert_int_equal(status_count(c, STC_FAILURE), 3);
+    assert_int_equal(status_count(c, STC_DONE), 7);
+    assert_int_equal(status_count(c, STC_RETRY), 14);
+    assert_int_equal(status_count(c, STC_EXIT1), 21);
+    assert_int_equal(status_count(c, STC_RETRY | STC_ANSWERED), 3);
 }
 
 /* ---- body facts --------------------------------------------------------- */
@@ -427,6 +525,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_status_name_out_of_range),
+        cmocka_unit_test(test_every_status_has_its_own_name),
+        cmocka_unit_test(test_status_from_name_round_trip),
+        cmocka_unit_test(test_status_from_name_refuses_others),
+        cmocka_unit_test(test_status_classes),
+        cmocka_unit_test(test_status_is_wants_every_class_given),
+        cmocka_unit_test(test_status_count),
         cmocka_unit_test(test_facts_truto_error),
         cmocka_unit_test(test_facts_remote_error_must_be_true),
         cmocka_unit_test(test_facts_error_when_message_empty),
