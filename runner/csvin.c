@@ -413,45 +413,36 @@ struct csvin *csvin_open(FILE *fp, const char *name, const char *default_account
                            err, errlen);
 }
 
+/* One way out on failure: fail hands c to csvin_close, which frees whatever was
+ * made so far, told by the zeroed fields (csv_free leaves a zeroed parser alone). */
 struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_account,
                               int need, const char *const *columns, char *err, size_t errlen)
 {
+    const char *why = "out of memory";  /* NULL: err says it already */
     struct csvin *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        return NULL;
-    }
+    if (!c)
+        goto fail;
     c->fp = fp;
     c->fd = -1;
     c->line = 1;
     c->need = need;
     for (int i = 0; columns && i <= SLOT_REMOTE; i++)
         if (columns[i] && !(c->names[i] = strdup(columns[i])))
-            c->oom = 1;
+            goto fail;
     c->chunk_cap = CHUNK_MAIN;
-    c->chunk = malloc(c->chunk_cap);
-    c->name = strdup(name);
-    c->default_account = default_account && *default_account ? strdup(default_account) : NULL;
-    if (!c->chunk || !c->name || c->oom ||
-        (default_account && *default_account && !c->default_account) ||
-        csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        free(c->chunk);
-        free(c->name);
-        free(c->default_account);
-        for (int i = 0; i < SLOT__COUNT; i++)
-            free(c->names[i]);
-        free(c);
-        return NULL;
-    }
+    if (!(c->chunk = malloc(c->chunk_cap)) || !(c->name = strdup(name)) ||
+        (default_account && *default_account &&
+         !(c->default_account = strdup(default_account))) ||
+        csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        goto fail;
     parser_init_growth(&c->parser);
+    why = NULL;  /* from here on, each failure writes err itself */
     int r = pump(c);
     if (r <= 0 || !c->header_done) {
         snprintf(err, errlen, "%s", r < 0 ? c->errmsg : "");
         if (r == 0)
             snprintf(err, errlen, "%s: empty file: a header row is required", name);
-        csvin_close(c);
-        return NULL;
+        goto fail;
     }
     c->row_ready = 0;
 
@@ -461,8 +452,7 @@ struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_ac
             continue;
         snprintf(err, errlen, "%s: --column %s='%s': no such column in the header row "
                  "(line 1: %s)", name, slot_name[i], c->names[i], c->header_text);
-        csvin_close(c);
-        return NULL;
+        goto fail;
     }
     char missing[160] = "";
     int nmissing = 0;
@@ -480,10 +470,14 @@ struct csvin *csvin_open_need(FILE *fp, const char *name, const char *default_ac
         snprintf(err, errlen, "%s: missing required column%s %s%s", name,
                  nmissing > 1 ? "s" : "", missing,
                  !c->have[SLOT_ACCOUNT] && !c->default_account ? " (or give --account)" : "");
-        csvin_close(c);
-        return NULL;
+        goto fail;
     }
     return c;
+fail:
+    if (why)
+        snprintf(err, errlen, "%s: %s", name, why);
+    csvin_close(c);
+    return NULL;
 }
 
 int csvin_next(struct csvin *c, struct csvin_row *row)
@@ -535,12 +529,13 @@ int csvin_next(struct csvin *c, struct csvin_row *row)
     return 1;
 }
 
+/* One way out on failure, as csvin_open_need's: its only cause is memory. */
 struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
                            unsigned long line, char *err, size_t errlen)
 {
     struct csvin *c = calloc(1, sizeof *c);
     if (!c)
-        goto oom;
+        goto fail;
     c->fd = fd;
     c->fd_off = offset;
     c->chunk_off = offset;
@@ -552,26 +547,19 @@ struct csvin *csvin_cursor(const struct csvin *tmpl, int fd, off_t offset,
     c->need = tmpl->need;
     c->ncols = c->colcap = tmpl->ncols;
     c->chunk_cap = CHUNK_CURSOR;
-    c->chunk = malloc(c->chunk_cap);
-    c->colmap = malloc((tmpl->ncols ? tmpl->ncols : 1) * sizeof *c->colmap);
-    c->name = strdup(tmpl->name);
-    if (tmpl->default_account)
-        c->default_account = strdup(tmpl->default_account);
-    if (!c->chunk || !c->colmap || !c->name || (tmpl->default_account && !c->default_account) ||
-        csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        free(c->chunk);
-        free(c->colmap);
-        free(c->name);
-        free(c->default_account);
-        free(c);
-        goto oom;
-    }
+    if (!(c->chunk = malloc(c->chunk_cap)) ||
+        !(c->colmap = malloc((tmpl->ncols ? tmpl->ncols : 1) * sizeof *c->colmap)) ||
+        !(c->name = strdup(tmpl->name)) ||
+        (tmpl->default_account && !(c->default_account = strdup(tmpl->default_account))) ||
+        csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        goto fail;
     memcpy(c->colmap, tmpl->colmap, tmpl->ncols * sizeof *c->colmap);
     csv_set_delim(&c->parser, c->sep);
     parser_init_growth(&c->parser);
     return c;
-oom:
+fail:
     snprintf(err, errlen, "%s: out of memory", tmpl->name);
+    csvin_close(c);
     return NULL;
 }
 
