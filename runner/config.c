@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include "ascii.h"
 
 const char *config_usage(void)
 {
@@ -279,9 +280,9 @@ static int set_column(struct config *c, const char *arg, char *err, size_t errle
     while (k < 4 && !(strlen(fields[k]) == flen && strncmp(arg, fields[k], flen) == 0))
         k++;
     const char *name = eq ? eq + 1 : "";
-    while (*name == ' ' || *name == '\t')
-        name++;
-    if (k == 4 || !*name) {
+    size_t nlen = strlen(name);
+    ascii_trim(&name, &nlen);  /* as csvin matches it: a blank NAME names no column */
+    if (k == 4 || nlen == 0) {
         snprintf(err, errlen, "bad --column '%s': expected FIELD=NAME, FIELD one of "
                  "group_id, user_id, integrated_account_id, remote_data", arg);
         return -1;

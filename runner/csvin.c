@@ -114,25 +114,15 @@ static void parser_init_growth(struct csv_parser *p)
     csv_set_blk_size(p, 4096);
 }
 
-/* A name as the header matches it: surrounding blanks dropped. */
-static void trim(const char **s, size_t *len)
-{
-    while (*len && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
-        (*len)--;
-}
-
-/* Header names match after trimming spaces and tabs, ignoring case. */
+/* Header names match after trimming blanks and line ends (ascii_trim: a quoted
+ * cell may end in a line break), ignoring case. */
 static int header_slot(const struct csvin *c, const char *s, size_t len)
 {
-    trim(&s, &len);
+    ascii_trim(&s, &len);
     for (int i = 0; i < SLOT__COUNT; i++) {
         const char *want = c->names[i] ? c->names[i] : slot_name[i];
         size_t wlen = strlen(want);
-        trim(&want, &wlen);
+        ascii_trim(&want, &wlen);
         if (wlen == len && ascii_eq_nocase(s, want, len))
             return i;
     }

@@ -49,6 +49,23 @@ static void test_header_any_order_case_and_spaces(void **state)
     close_mem(&r);
 }
 
+/* Names are trimmed as ascii_trim does: blanks and line ends, so a quoted
+ * header cell that ends in a line break (a spreadsheet cell with one) still
+ * names its column; the row after it is on the line after the break. */
+static void test_header_cell_line_break_trimmed(void **state)
+{
+    (void)state;
+    struct reader r;
+    static const char in[] = "\"group_id\r\n\",\" user_id\n\"\ng1,u1\n";
+    assert_non_null(OPEN(&r, in, "acme"));
+    struct csvin_row row;
+    assert_int_equal(csvin_next(r.c, &row), 1);
+    assert_string_equal(row.group_id, "g1");
+    assert_string_equal(row.user_id, "u1");
+    assert_int_equal(row.line, 4);
+    close_mem(&r);
+}
+
 static void test_missing_columns_named(void **state)
 {
     (void)state;
@@ -485,6 +502,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_any_order_case_and_spaces),
+        cmocka_unit_test(test_header_cell_line_break_trimmed),
         cmocka_unit_test(test_missing_columns_named),
         cmocka_unit_test(test_empty_file_is_an_error),
         cmocka_unit_test(test_header_only_has_no_rows),
