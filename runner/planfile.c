@@ -207,12 +207,10 @@ static int header_names(const char *line, const char *column)
     size_t first = strcspn(s, ",;\t\"\r\n");
     if (s[0] == '#' || s[first] == '\0' || s[first] == '\r' || s[first] == '\n') {
         /* One field: a header of that one column, or the first id. */
-        const char *a = s, *e = s + first;
-        while (a < e && (*a == ' ' || *a == '\t'))
-            a++;
-        while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        return (size_t)(e - a) == clen && ascii_eq_nocase(a, column, clen);
+        const char *a = s;
+        size_t n = first;
+        ascii_trim(&a, &n);
+        return n == clen && ascii_eq_nocase(a, column, clen);
     }
     while (*s && *s != '\n' && *s != '\r') {
         size_t n = strcspn(s, ",;\t\r\n");
@@ -276,6 +274,10 @@ static int load_lines(struct idlist *l, FILE *f, const char *path, const char *c
         char *s = line, *e = line + n;
         if (lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3;
+        /* isspace, not ascii_trim: in a text file's line \v and \f are blanks
+         * too, so a form-feed page break stays a blank line, skipped, where
+         * ascii_trim would leave it an id with a control character and refuse the
+         * whole list. grouprm never calls setlocale: this is the C locale's. */
         while (s < e && isspace((unsigned char)*s))
             s++;
         while (e > s && isspace((unsigned char)e[-1]))

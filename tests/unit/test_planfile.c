@@ -159,6 +159,35 @@ static void test_idlist_lines(void **state)
     free(path);
 }
 
+/* A list of one id a line is trimmed by isspace: a form-feed page break is a
+ * blank line, and \v or \f around an id are blanks, not part of it. */
+static void test_idlist_lines_page_breaks(void **state)
+{
+    (void)state;
+    char *path = write_tmp("00gA\n\f\n\v 00gB\f\r\n");
+    struct idlist l;
+    char err[300];
+    idlist_init(&l);
+    assert_int_equal(idlist_load(&l, path, "group_id", err, sizeof err), 0);
+    assert_int_equal(l.n, 2);
+    assert_true(idlist_has(&l, "00gA", 4));
+    assert_true(idlist_has(&l, "00gB", 4));
+    idlist_free(&l);
+    unlink(path);
+    free(path);
+
+    /* A one-column header is matched with blanks around it trimmed. */
+    path = write_tmp("  group_id \n00gC\n");
+    idlist_init(&l);
+    assert_int_equal(idlist_load(&l, path, "group_id", err, sizeof err), 0);
+    assert_int_equal(l.n, 1);
+    assert_true(idlist_has(&l, "00gC", 4));
+    assert_false(idlist_has(&l, "group_id", 8));
+    idlist_free(&l);
+    unlink(path);
+    free(path);
+}
+
 static void test_idlist_csv(void **state)
 {
     (void)state;
@@ -236,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_keep_by_tag),
         cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_idlist_lines),
+        cmocka_unit_test(test_idlist_lines_page_breaks),
         cmocka_unit_test(test_idlist_csv),
         cmocka_unit_test(test_idlist_errors),
     };
