@@ -786,9 +786,14 @@ static int read_all(struct dir *d, const char *token)
         log_error("%s", err);
         return -1;
     }
+    if (ticker_init(&d->tick, &d->loop, wake_cb, d, err, sizeof err) != 0) {
+        log_error("%s", err);
+        http_free(d->http);  /* its handle is closed in dir_close's turn of the loop */
+        d->http = NULL;
+        return -1;
+    }
     uv_timer_init(&d->loop, &d->end_timer);
     d->end_timer.data = d;
-    ticker_init(&d->tick, &d->loop, wake_cb, d);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;

@@ -325,7 +325,8 @@ static void sync_cb(uv_timer_t *timer)
 }
 
 /* One way out on failure: sched_free frees whatever was made so far, which the
- * zeroed fields tell (the timers come last, once nothing can fail). */
+ * zeroed fields tell, once fail has closed http if it was made. The ticker is
+ * the last step that can fail (uv_timer_init returns 0 in every libuv). */
 struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *input_name,
                         struct csvin *in, int fd, const char *token,
                         void (*on_finished)(void *ctx), void *ctx, char *err, size_t errlen)
@@ -371,8 +372,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
         why = NULL;
         goto fail;
     }
+    if (ticker_init(&s->tick, loop, wake_cb, s, err, errlen) != 0) {
+        why = NULL;
+        goto fail;
+    }
     uv_timer_init(loop, &s->end_timer);
-    ticker_init(&s->tick, loop, wake_cb, s);
     uv_timer_init(loop, &s->sync);
     uv_timer_init(loop, &s->progress);
     s->end_timer.data = s;
@@ -382,6 +386,11 @@ struct sched *sched_new(uv_loop_t *loop, const struct config *cfg, const char *i
 fail:
     if (why)
         snprintf(err, errlen, "%s", why);
+    if (s && s->http) {
+        /* Its handle is made: closed, it is freed in a turn of the loop. */
+        http_free(s->http);
+        uv_run(loop, UV_RUN_NOWAIT);
+    }
     sched_free(s);
     return NULL;
 }

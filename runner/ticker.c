@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -40,15 +41,19 @@ static void arm_timer(struct ticker *t, mono_ms at)
     uv_timer_start(&t->timer, on_timer, at > now ? at - now : 0, 0);
 }
 
-int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *ctx)
+int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *ctx,
+                char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
+    t->fd = -1;
     t->cb = cb;
     t->ctx = ctx;
     t->armed_at = TICKER_OFF;
-    int rc = uv_timer_init(loop, &t->timer);
-    if (rc != 0)
-        return rc;
+    int e = uv_timer_init(loop, &t->timer);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot make a timer: %s", uv_strerror(e));
+        return -1;
+    }
     t->timer.data = t;
     t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (t->fd >= 0 && uv_poll_init(loop, &t->poll, t->fd) != 0) {

@@ -29,8 +29,10 @@ struct ticker {
     void *ctx;
 };
 
-/* Returns 0, or -1 (a libuv error) when neither handle could be made. */
-int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *ctx);
+/* Returns 0, or -1 with the reason in err when its uv timer could not be made;
+ * then nothing is left to close. Without a timerfd the timer does its job. */
+int ticker_init(struct ticker *t, uv_loop_t *loop, void (*cb)(void *ctx), void *ctx,
+                char *err, size_t errlen);
 /* Calls cb once, at the loop's time `at` (uv_now's clock) or at once if that
  * has passed, with the loop's clock brought up to date first. Replaces any
  * earlier arming; arming again for the same time, or stopping a ticker that is

@@ -46,8 +46,11 @@ static int setup(void **state)
         return -1;
     f->s.t = &f->t;
     f->s.loop = &f->loop;
-    if (ticker_init(&f->t, &f->loop, on_tick, &f->s) != 0)
+    char err[200];
+    if (ticker_init(&f->t, &f->loop, on_tick, &f->s, err, sizeof err) != 0) {
+        print_error("%s\n", err);
         return -1;
+    }
     *state = f;
     return 0;
 }
