@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "csvin.h"
+#include "request.h"
 
 #define DIR_BASE "/unified/user-directory/"
 

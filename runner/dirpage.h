@@ -19,7 +19,7 @@
 #define GROUPRM_DIRPAGE_H
 #include <stddef.h>
 
-#include "request.h"
+#include "buf.h"
 
 enum dir_read {
     DIR_MEMBERS,       /* the members of a group: a list of users */

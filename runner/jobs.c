@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "request.h"
+
 struct job *jobs_new(struct sched *s, const struct csvin_row *row, struct account *a)
 {
     size_t need = row->group_len + row->user_len + 2;

@@ -20,7 +20,7 @@
 #include "ratelimit.h"
 #include "pacer.h"
 #include "ticker.h"
-#include "request.h"
+#include "buf.h"
 #include "scheduler.h"
 #include "sha256.h"
 #include "skew.h"
