@@ -102,7 +102,7 @@ struct sched {
     int by_account;            /* the plan found runs: one cursor per account */
     int input_done;            /* nothing left to read sequentially */
     int input_broken;          /* rows can no longer be read at all (an error, or changed) */
-    const struct pairset *done;  /* --resume: pairs already removed or not_found */
+    const struct pairset *done;  /* --resume: pairs already removed, not_found or added */
     struct pairset seen;       /* pairs met so far (duplicates), while reading in order */
     unsigned long *dups;       /* lines of duplicate rows found by the plan, ascending */
     size_t ndups, dups_cap;
