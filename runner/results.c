@@ -27,7 +27,7 @@ static const char RESULTS_HEADER[] =
 static const char RETRY_HEADER[] =
     "group_id,user_id,integrated_account_id,reason,http_status,attempts,error\n";
 
-int make_parent_dirs(const char *path)
+int results_make_parent_dirs(const char *path)
 {
     char *p = strdup(path);
     if (!p)
@@ -70,7 +70,7 @@ static FILE *buffered(FILE *f)
  * results_read_done) and append after them; -1 (or 0): start the file afresh. */
 static FILE *create(struct results *r, const char *path, const char *header, long keep)
 {
-    if (make_parent_dirs(path) != 0) {
+    if (results_make_parent_dirs(path) != 0) {
         snprintf(r->err, sizeof r->err, "cannot create the folder for '%s': %s", path,
                  strerror(errno));
         return NULL;
@@ -138,7 +138,7 @@ static int needs_quotes(const char *s, size_t n)
 
 /* Lines are built in r->line by hand (no stdio formatting: this runs once per
  * row), then handed to the FILE in one fwrite. */
-int csv_put_field(struct buf *b, const char *s, size_t n, int first)
+int results_csv_put_field(struct buf *b, const char *s, size_t n, int first)
 {
     if (!first && buf_append(b, ",", 1) != 0)
         return -1;
@@ -154,7 +154,7 @@ int csv_put_field(struct buf *b, const char *s, size_t n, int first)
 
 static int put_str(struct buf *b, const char *s)
 {
-    return csv_put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
+    return results_csv_put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
 }
 
 static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
@@ -199,9 +199,9 @@ int results_write(struct results *r, const struct row_result *row)
     struct buf *b = &r->line;
     buf_reset(b);
     if (put_num(b, row->line, 0, 1) ||
-        csv_put_field(b, row->group_id, row->group_len, 0) ||
-        csv_put_field(b, row->user_id, row->user_len, 0) ||
-        csv_put_field(b, row->account, row->account_len, 0) ||
+        results_csv_put_field(b, row->group_id, row->group_len, 0) ||
+        results_csv_put_field(b, row->user_id, row->user_len, 0) ||
+        results_csv_put_field(b, row->account, row->account_len, 0) ||
         put_str(b, status_name(row->status)) ||
         put_num(b, (unsigned long)row->http_status, 1, 0) ||
         put_num(b, row->attempts, 0, 0) ||
@@ -216,9 +216,9 @@ int results_write(struct results *r, const struct row_result *row)
     if (!results_is_retryable(row->status))
         return 0;
     buf_reset(b);
-    if (csv_put_field(b, row->group_id, row->group_len, 1) ||
-        csv_put_field(b, row->user_id, row->user_len, 0) ||
-        csv_put_field(b, row->account, row->account_len, 0) ||
+    if (results_csv_put_field(b, row->group_id, row->group_len, 1) ||
+        results_csv_put_field(b, row->user_id, row->user_len, 0) ||
+        results_csv_put_field(b, row->account, row->account_len, 0) ||
         put_str(b, row->reason ? row->reason : status_name(row->status)) ||
         put_num(b, (unsigned long)row->http_status, 1, 0) || put_num(b, row->attempts, 0, 0) ||
         put_str(b, row->error) || buf_append(b, "\n", 1)) {
@@ -404,7 +404,7 @@ int results_lock(const char *path, int *busy, char *err, size_t errlen)
     char lock[4096];
     *busy = 0;
     snprintf(lock, sizeof lock, "%s.lock", path);
-    if (make_parent_dirs(lock) != 0) {
+    if (results_make_parent_dirs(lock) != 0) {
         snprintf(err, errlen, "cannot create the folder for '%s': %s", lock, strerror(errno));
         return -1;
     }
@@ -475,11 +475,12 @@ long results_rows(const char *path, char *err, size_t errlen)
     return lines > 0 ? lines - 1 : 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+int results_write_file_atomic(const char *path, const char *data, size_t len, char *err,
+                              size_t errlen)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (make_parent_dirs(path) != 0) {
+    if (results_make_parent_dirs(path) != 0) {
         snprintf(err, errlen, "cannot create the folder for '%s': %s", path, strerror(errno));
         return -1;
     }
@@ -506,7 +507,7 @@ int results_state_write(const char *results_path, const struct input_id *id, cha
                      (unsigned long long)id->size, id->sha256);
     if (id->columns[0] && n > 0 && (size_t)n < sizeof text)
         n += snprintf(text + n, sizeof text - (size_t)n, "input_columns %s\n", id->columns);
-    return write_file_atomic(path, text, (size_t)n, err, errlen);
+    return results_write_file_atomic(path, text, (size_t)n, err, errlen);
 }
 
 int results_state_read(const char *results_path, struct input_id *id, char *err, size_t errlen)

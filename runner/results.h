@@ -73,7 +73,7 @@ long results_rows(const char *path, char *err, size_t errlen);
 
 /* The state file PATH.state records which input the results were made from,
  * so that --resume refuses (without --force) results made from another input.
- * Written whole or not at all (write_file_atomic). */
+ * Written whole or not at all (results_write_file_atomic). */
 struct input_id {
     uint64_t size;
     char sha256[65];
@@ -87,14 +87,15 @@ int results_state_read(const char *results_path, struct input_id *id, char *err,
 
 /* Writes path whole or not at all: a temporary file beside it, synced, then
  * renamed over it. 0, or -1 with err set. */
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+int results_write_file_atomic(const char *path, const char *data, size_t len, char *err,
+                              size_t errlen);
 
 /* Appends one CSV field (after a comma unless first), quoted when a reader
  * would otherwise change it. 0, or -1 on ENOMEM. */
 struct buf;
-int csv_put_field(struct buf *b, const char *s, size_t n, int first);
+int results_csv_put_field(struct buf *b, const char *s, size_t n, int first);
 
 /* mkdir -p of path's parent folder. 0 or -1 (errno set). */
-int make_parent_dirs(const char *path);
+int results_make_parent_dirs(const char *path);
 
 #endif

@@ -100,7 +100,7 @@ static void test_resume_reads_done_and_cuts_torn_row(void **state)
 {
     struct dir *d = *state;
     char err[256], text[1024];
-    assert_int_equal(make_parent_dirs(d->out), 0);
+    assert_int_equal(results_make_parent_dirs(d->out), 0);
     snprintf(text, sizeof text, "%s%s", HEADER,
              "2,g1,u1,acct,removed,200,1,3,,2026-01-01T00:00:00.000Z\n"
              "3,g2,u2,acct,failed,403,1,3,x,2026-01-01T00:00:00.000Z\n"
@@ -150,7 +150,7 @@ static void test_resume_refuses_other_csv(void **state)
 {
     struct dir *d = *state;
     char err[256];
-    assert_int_equal(make_parent_dirs(d->out), 0);
+    assert_int_equal(results_make_parent_dirs(d->out), 0);
     write_file(d->out, "group_id,user_id\ng,u\n");
     struct pairset done;
     pairset_init(&done);
@@ -168,7 +168,7 @@ static void test_state_round_trip(void **state)
     struct input_id a = {.size = 12345}, b;
     memset(a.sha256, 'a', 64);
     a.sha256[64] = '\0';
-    assert_int_equal(make_parent_dirs(d->out), 0);
+    assert_int_equal(results_make_parent_dirs(d->out), 0);
     assert_int_equal(results_state_read(d->out, &b, err, sizeof err), 0);
     assert_int_equal(results_state_write(d->out, &a, err, sizeof err), 0);
     assert_int_equal(results_state_read(d->out, &b, err, sizeof err), 1);
