@@ -514,6 +514,34 @@ static void test_write_error_after_401_keeps_the_token_status(void **state)
                             &failed, &invalid, &not_attempted), 6);
     assert_int_equal(rows, FILLER + 2);
     assert_int_equal(removed + not_found + failed + invalid + not_attempted + unrecorded, rows);
+
+    /* A row counted is a line in the file: the file ends at a line boundary (a
+     * line the limit tore is cut off again), and the summary's counts, status
+     * by status, are its whole lines. */
+    size_t len = 0;
+    const char *raw = it_read_file(c, c->results, &len);
+    if (len == 0 || raw[len - 1] != '\n') {
+        fail_msg("the results file ends in a torn line (%zu bytes)", len);
+    }
+    const struct csv_table *all = t;  /* the whole lines, which are now all of it */
+    const struct {
+        const char *name;
+        unsigned long counted;
+    } by[] = {
+        {"removed", removed}, {"not_found", not_found}, {"failed", failed},
+        {"invalid", invalid}, {"not_attempted", not_attempted},
+    };
+    size_t in_file = 0;
+    for (size_t i = 0; i < sizeof by / sizeof by[0]; i++) {
+        size_t n = table_count(all, "status", by[i].name);
+        if (n != by[i].counted) {
+            fail_msg("the summary counts %lu %s rows, the results file holds %zu",
+                     by[i].counted, by[i].name, n);
+        }
+        in_file += n;
+    }
+    assert_int_equal(in_file, all->nrows);
+    assert_int_equal(all->nrows + unrecorded, rows);
     struct csv_table *rl = retry_load(c, whole_lines(c, c->retry, "retry-whole.csv"));
     assert_true(rl->nrows >= 1);
     assert_string_equal(table_get(rl, 0, "user_id"), "status-401-stop");
