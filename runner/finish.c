@@ -5,8 +5,9 @@
  * counts and its account's, only once its whole line is in the file
  * (finish_settled, called back by results.c when the batch is written); a row
  * whose line did not make it is counted as unrecorded instead. When lines cannot
- * be written the run stops (finish_write_failed, the one place that says so). finish does that for a job and hands the job back to the
- * pool; after a failed row it checks the circuit breaker (--max-failure-rate). */
+ * be written the run stops (finish_write_failed, the one place that says so).
+ * finish does that for a job and hands the job back to the pool; after a failed
+ * row it checks the circuit breaker (--max-failure-rate). */
 #include "sched_int.h"
 
 #include "log.h"
