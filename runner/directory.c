@@ -897,7 +897,9 @@ static int plan_summary(const struct dir *d, int rc, const unsigned long *counts
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     char err[600];
-    int r = text ? write_file_atomic(cfg->summary_json, text, strlen(text), err, sizeof err) : -1;
+    int r = text ? results_write_file_atomic(cfg->summary_json, text, strlen(text), err,
+                                             sizeof err)
+                 : -1;
     if (r != 0)
         log_error("%s", text ? err : "out of memory");
     cJSON_free(text);
@@ -960,7 +962,7 @@ int directory_plan(const struct config *cfg, const char *token)
         buf_free(&csv);
         goto out;
     }
-    int wrote = write_file_atomic(cfg->output, csv.p, csv.len, err, sizeof err);
+    int wrote = results_write_file_atomic(cfg->output, csv.p, csv.len, err, sizeof err);
     buf_free(&csv);
     if (wrote != 0) {
         log_error("%s", err);
@@ -1035,7 +1037,8 @@ static int check_summary(const struct dir *d, int rc)
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     char err[600];
-    int r = text ? write_file_atomic(d->cfg->summary_json, text, strlen(text), err, sizeof err)
+    int r = text ? results_write_file_atomic(d->cfg->summary_json, text, strlen(text), err,
+                                             sizeof err)
                  : -1;
     if (r != 0)
         log_error("%s", text ? err : "out of memory");

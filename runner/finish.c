@@ -1,11 +1,13 @@
 /* finish.c: a row's final line.
  *
- * finish_record writes a row's line to the results (results.c also puts it in
- * the retry log when it could succeed later) and counts it, in the run's counts
- * and its account's. When the line cannot be written the run stops
- * (finish_write_failed, the one place that says so) and the row is counted as
- * unrecorded instead. finish does that for a job and hands the job back to the
- * pool; after a failed row it checks the circuit breaker (--max-failure-rate). */
+ * finish_record hands a row's line to the results (results.c also puts it in
+ * the retry log when it could succeed later). The row is counted, in the run's
+ * counts and its account's, only once its whole line is in the file
+ * (finish_settled, called back by results.c when the batch is written); a row
+ * whose line did not make it is counted as unrecorded instead. When lines cannot
+ * be written the run stops (finish_write_failed, the one place that says so).
+ * finish does that for a job and hands the job back to the pool; after a failed
+ * row it checks the circuit breaker (--max-failure-rate). */
 #include "sched_int.h"
 
 #include "log.h"
@@ -22,6 +24,20 @@ void finish_write_failed(struct sched *s)
         log_error("unfinished rows cannot be recorded now: they are not in the retry log");
 }
 
+void finish_settled(void *ctx, enum status st, void *tag, int recorded)
+{
+    struct sched *s = ctx;
+    if (!recorded) {
+        /* Counted apart: the summary speaks only of lines that are in the file. */
+        s->counts.unrecorded++;
+        return;
+    }
+    s->counts.by_status[st]++;
+    struct account *a = tag;
+    if (a)
+        a->by_status[st]++;
+}
+
 void finish_record(struct sched *s, unsigned long line, const char *group, size_t glen,
                    const char *user, size_t ulen, const char *acct, size_t alen,
                    enum status st, long http, unsigned attempts, unsigned long latency,
@@ -32,17 +48,11 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
         .user_len = ulen, .account = acct, .account_len = alen, .status = st,
         .http_status = http, .attempts = attempts, .latency_ms = latency,
         .error = error, .reason = reason, .finished_at = wall_now(),
+        .tag = accounts_find(s, acct, alen),
     };
-    if (results_write(s->res, &r) != 0) {
-        /* Counted apart: the summary speaks only of lines that are in the file. */
-        s->counts.unrecorded++;
+    s->finished_by_status[st]++;
+    if (results_write(s->res, &r) != 0)
         finish_write_failed(s);
-        return;
-    }
-    s->counts.by_status[st]++;
-    struct account *a = accounts_find(s, acct, alen);
-    if (a)
-        a->by_status[st]++;
 }
 
 /* The circuit breaker: once enough rows have finished, a failure share above
@@ -50,7 +60,7 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
  * an outage): stop before burning the rest of the file. */
 static void check_breaker(struct sched *s)
 {
-    const unsigned long *c = s->counts.by_status;
+    const unsigned long *c = s->finished_by_status;
     unsigned long done = status_count(c, STC_ANSWERED), failed = status_count(c, STC_FAILURE);
     if (s->stop != STOP_NONE || done < BREAKER_MIN_ROWS)
         return;

@@ -264,7 +264,7 @@ static FILE *spool_stdin(const struct config *cfg)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s.stdin-XXXXXX", cfg->output);
-    if (make_parent_dirs(path) != 0) {
+    if (results_make_parent_dirs(path) != 0) {
         log_error("cannot create the folder for '%s': %s", path, strerror(errno));
         return NULL;
     }

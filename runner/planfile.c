@@ -149,11 +149,11 @@ int planset_csv(const struct planset *p, struct buf *b)
                 /* The ' goes inside the field, quoted or not. */
                 struct buf cell = {0};
                 int bad = buf_append(&cell, "'", 1) || buf_append(&cell, f[k], strlen(f[k])) ||
-                          csv_put_field(b, cell.p, cell.len, 0);
+                          results_csv_put_field(b, cell.p, cell.len, 0);
                 buf_free(&cell);
                 if (bad)
                     return -1;
-            } else if (csv_put_field(b, f[k], strlen(f[k]), k == 0) != 0) {
+            } else if (results_csv_put_field(b, f[k], strlen(f[k]), k == 0) != 0) {
                 return -1;
             }
         }

@@ -106,7 +106,7 @@ int report_summary_json(const struct report *r, char *err, size_t errlen)
     if (text) {
         size_t n = strlen(text);
         text[n] = '\n';  /* cJSON leaves no final newline; its NUL is ours to use */
-        rc = write_file_atomic(cfg->summary_json, text, n + 1, err, errlen);
+        rc = results_write_file_atomic(cfg->summary_json, text, n + 1, err, errlen);
     }
 out:
     if (rc != 0 && !text)
@@ -183,7 +183,7 @@ int report_metrics(const struct report *r, char *err, size_t errlen)
         snprintf(err, errlen, "cannot build '%s'", r->cfg->metrics_file);
         return -1;
     }
-    int rc = write_file_atomic(r->cfg->metrics_file, t, strlen(t), err, errlen);
+    int rc = results_write_file_atomic(r->cfg->metrics_file, t, strlen(t), err, errlen);
     free(t);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* results.c: the results CSV and the retry log. See results.h. */
 #include "results.h"
 #include "buf.h"
+#include "grow.h"
 #include "rfc3339.h"
 
 #include <csv.h>
@@ -13,21 +14,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Each file's lines wait in the module's own buffer, not stdio's, so that a
+ * failed write tells exactly how many bytes reached the file and therefore which
+ * lines are whole: a row is counted only once its line is there. */
+struct outfile {
+    int fd;                    /* -1: not open */
+    char *path;
+    struct buf data;           /* whole lines not written yet */
+    size_t *ends;              /* where each of them ends in data, ascending */
+    size_t nends, ends_cap;
+    off_t size;                /* the file's length: whole lines, unless a cut failed */
+};
+
+/* A row whose results line waits in out.data: what the caller hears of it. */
+struct pending {
+    enum status status;
+    void *tag;
+    size_t retry_lines;        /* retry.nends once its retry line, if any, was added */
+};
+
 struct results {
-    FILE *out, *retry;
-    char *out_path, *retry_path;
+    struct outfile out, retry;
+    struct pending *pend;      /* one per line in out.data (out.nends of them) */
+    size_t pend_cap;
+    results_settled_fn *settled;
+    void *settled_ctx;
+    ssize_t (*write_fn)(int fd, const void *p, size_t n);
     int failed;
     char err[512];
-    struct buf line;           /* the line being built, reused */
     struct rfc3339_cache when; /* finished_at's date and time, formatted once a second */
 };
+
+/* Buffered bytes at which results_write flushes on its own. A loop turn's rows
+ * (up to --concurrency lines) fit below it, so each flush is one write. */
+enum { FLUSH_AT = 64 * 1024 };
 
 static const char RESULTS_HEADER[] =
     "line,group_id,user_id,integrated_account_id,status,http_status,attempts,latency_ms,error,finished_at\n";
 static const char RETRY_HEADER[] =
     "group_id,user_id,integrated_account_id,reason,http_status,attempts,error\n";
 
-int make_parent_dirs(const char *path)
+int results_make_parent_dirs(const char *path)
 {
     char *p = strdup(path);
     if (!p)
@@ -57,47 +84,152 @@ int make_parent_dirs(const char *path)
     return 0;
 }
 
-/* A loop turn's rows (up to --concurrency lines) fit in one buffer, so each
- * flush is one write. */
-static FILE *buffered(FILE *f)
+/* The first error is the one kept; every later call fails. */
+static int write_fail(struct results *r, const char *path, int e)
 {
-    if (f)
-        setvbuf(f, NULL, _IOFBF, 64 * 1024);  /* before any other use of f */
-    return f;
+    if (!r->failed)
+        snprintf(r->err, sizeof r->err, "cannot write '%s': %s", path,
+                 e ? strerror(e) : "write error");
+    r->failed = 1;
+    return -1;
 }
 
-/* keep >= 0: keep that many bytes of an existing file (whole lines, found by
- * results_read_done) and append after them; -1 (or 0): start the file afresh. */
-static FILE *create(struct results *r, const char *path, const char *header, long keep)
+/* Hands p[0..len) to the kernel, through short writes and EINTR. Returns the
+ * bytes that reached the file; fewer than len is an error, errno set. */
+static size_t write_all(const struct results *r, int fd, const char *p, size_t len)
 {
-    if (make_parent_dirs(path) != 0) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = r->write_fn(fd, p + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            if (n == 0)
+                errno = EIO;  /* no progress and no reason: do not spin */
+            break;
+        }
+    }
+    return done;
+}
+
+size_t results_whole_lines(const size_t *ends, size_t n, size_t written)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ends[mid] <= written)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Writes f's first `lines` buffered lines in one write and empties its buffer
+ * (what was not asked for, or did not make it, is lost: a failure is sticky).
+ * Returns how many of those lines are whole in the file. After a failure a torn
+ * line is cut off so that the file ends at a line boundary; should the cut fail
+ * too, the torn line stays: the resume reader (results_read_done) ignores a
+ * last line without its newline, as after a kill mid-write. */
+static size_t flush_file(struct results *r, struct outfile *f, size_t lines)
+{
+    size_t len = lines ? f->ends[lines - 1] : 0;
+    size_t wrote = write_all(r, f->fd, f->data.p, len);
+    size_t whole_n = results_whole_lines(f->ends, lines, wrote);
+    size_t whole = whole_n ? f->ends[whole_n - 1] : 0;
+    if (wrote < len) {
+        write_fail(r, f->path, errno);
+        if (wrote > whole && ftruncate(f->fd, f->size + (off_t)whole) != 0) {
+            /* The torn line stays (see above). */
+        }
+    }
+    f->size += (off_t)whole;
+    buf_reset(&f->data);
+    f->nends = 0;
+    return whole_n;
+}
+
+static void settle(struct results *r, enum status st, void *tag, int recorded)
+{
+    if (r->settled)
+        r->settled(r->settled_ctx, st, tag, recorded);
+}
+
+/* Writes the pending lines whatever r->failed says, and tells the caller each
+ * row's fate. The retry log takes the lines of the rows now in the results file
+ * and no others, so that it never holds a row the results do not; a row whose
+ * retry line is lost is still recorded (its results line is in, and --resume runs
+ * it again), and the error stops the run. */
+static int flush_pending(struct results *r)
+{
+    size_t n = r->out.nends;
+    size_t recorded = flush_file(r, &r->out, n);
+    flush_file(r, &r->retry, recorded ? r->pend[recorded - 1].retry_lines : 0);
+    for (size_t i = 0; i < n; i++)
+        settle(r, r->pend[i].status, r->pend[i].tag, i < recorded);
+    return r->failed ? -1 : 0;
+}
+
+/* keep > 0: keep that many bytes of an existing file (whole lines, found by
+ * results_read_done) and append after them; -1 (or 0): start the file afresh. */
+static int create(struct results *r, struct outfile *f, const char *path, const char *header,
+                  long keep)
+{
+    f->fd = -1;
+    if (!(f->path = strdup(path))) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        return -1;
+    }
+    if (results_make_parent_dirs(path) != 0) {
         snprintf(r->err, sizeof r->err, "cannot create the folder for '%s': %s", path,
                  strerror(errno));
-        return NULL;
+        return -1;
     }
     if (keep > 0) {
-        FILE *f = buffered(fopen(path, "r+"));
-        if (!f || ftruncate(fileno(f), keep) != 0 || fseek(f, 0, SEEK_END) != 0) {
+        f->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (f->fd < 0 || ftruncate(f->fd, keep) != 0 || lseek(f->fd, 0, SEEK_END) < 0) {
             snprintf(r->err, sizeof r->err, "cannot reopen '%s': %s", path, strerror(errno));
-            if (f)
-                fclose(f);
-            return NULL;
+            return -1;
         }
-        return f;
+        f->size = keep;
+        return 0;
     }
-    FILE *f = buffered(fopen(path, "w"));
-    if (!f) {
+    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (f->fd < 0) {
         snprintf(r->err, sizeof r->err, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
-    if (fputs(header, f) == EOF || fflush(f) != 0) {
+    size_t len = strlen(header);
+    if (write_all(r, f->fd, header, len) != len) {
         snprintf(r->err, sizeof r->err, "cannot write '%s': %s", path, strerror(errno));
-        fclose(f);
-        return NULL;
+        return -1;
     }
-    return f;
+    f->size = (off_t)len;
+    return 0;
 }
 
+/* Frees f, closing it if results_close did not. */
+static void free_file(struct outfile *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f->path);
+    free(f->ends);
+    buf_free(&f->data);
+}
+
+static void results_free(struct results *r)
+{
+    free_file(&r->out);
+    free_file(&r->retry);
+    free(r->pend);
+    free(r);
+}
+
+/* One way out on failure: results_free frees whatever was made (a file not yet
+ * opened has fd -1, a path not yet copied is NULL). */
 struct results *results_open(const char *path, const char *retry_path, long keep, char *err,
                              size_t errlen)
 {
@@ -106,22 +238,27 @@ struct results *results_open(const char *path, const char *retry_path, long keep
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    r->out_path = strdup(path);
-    r->retry_path = strdup(retry_path);
-    if (!r->out_path || !r->retry_path)
-        snprintf(r->err, sizeof r->err, "out of memory");
-    else if ((r->out = create(r, path, RESULTS_HEADER, keep)))
-        r->retry = create(r, retry_path, RETRY_HEADER, -1);
-    if (!r->retry) {
-        snprintf(err, errlen, "%s", r->err);
-        if (r->out)
-            fclose(r->out);
-        free(r->out_path);
-        free(r->retry_path);
-        free(r);
-        return NULL;
-    }
+    r->out.fd = r->retry.fd = -1;
+    r->write_fn = write;
+    if (create(r, &r->out, path, RESULTS_HEADER, keep) != 0 ||
+        create(r, &r->retry, retry_path, RETRY_HEADER, -1) != 0)
+        goto fail;
     return r;
+fail:
+    snprintf(err, errlen, "%s", r->err);
+    results_free(r);
+    return NULL;
+}
+
+void results_on_settled(struct results *r, results_settled_fn *fn, void *ctx)
+{
+    r->settled = fn;
+    r->settled_ctx = ctx;
+}
+
+void results_set_writer(struct results *r, ssize_t (*fn)(int fd, const void *p, size_t n))
+{
+    r->write_fn = fn ? fn : write;
 }
 
 /* A field needs quotes when a reader would otherwise change it. */
@@ -136,9 +273,7 @@ static int needs_quotes(const char *s, size_t n)
     return 0;
 }
 
-/* Lines are built in r->line by hand (no stdio formatting: this runs once per
- * row), then handed to the FILE in one fwrite. */
-int csv_put_field(struct buf *b, const char *s, size_t n, int first)
+int results_csv_put_field(struct buf *b, const char *s, size_t n, int first)
 {
     if (!first && buf_append(b, ",", 1) != 0)
         return -1;
@@ -154,7 +289,7 @@ int csv_put_field(struct buf *b, const char *s, size_t n, int first)
 
 static int put_str(struct buf *b, const char *s)
 {
-    return csv_put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
+    return results_csv_put_field(b, s ? s : "", s ? strlen(s) : 0, 0);
 }
 
 static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
@@ -173,82 +308,100 @@ static int put_num(struct buf *b, unsigned long v, int empty_if_zero, int first)
 
 int results_is_retryable(enum status s) { return status_is(s, STC_RETRY); }
 
-static int write_fail(struct results *r, const char *path)
+/* Room for one more row in every array results_write appends to. */
+static int room_for_row(struct results *r)
 {
-    if (!r->failed)
-        snprintf(r->err, sizeof r->err, "cannot write '%s': %s", path,
-                 errno ? strerror(errno) : "write error");
-    r->failed = 1;
-    return -1;
-}
-
-static int emit(struct results *r, FILE *f, const char *path)
-{
-    errno = 0;
-    if (fwrite(r->line.p, 1, r->line.len, f) != r->line.len)
-        return write_fail(r, path);
+    size_t n = r->out.nends;
+    void *p = grow_room(r->pend, n, &r->pend_cap, sizeof *r->pend, 256);
+    if (!p)
+        return -1;
+    r->pend = p;
+    if (!(p = grow_room(r->out.ends, n, &r->out.ends_cap, sizeof *r->out.ends, 256)))
+        return -1;
+    r->out.ends = p;
+    if (!(p = grow_room(r->retry.ends, r->retry.nends, &r->retry.ends_cap,
+                        sizeof *r->retry.ends, 256)))
+        return -1;
+    r->retry.ends = p;
     return 0;
 }
 
+/* Puts the buffer back to len bytes (dropping a half-built line). */
+static void cut_back(struct buf *b, size_t len)
+{
+    if (b->p) {
+        b->len = len;
+        b->p[len] = '\0';
+    }
+}
+
+/* Lines are built by hand in the files' buffers (no stdio formatting: this runs
+ * once per row); whole ones only are marked as lines. */
 int results_write(struct results *r, const struct row_result *row)
 {
-    if (r->failed)
+    if (r->failed) {
+        settle(r, row->status, row->tag, 0);
         return -1;
+    }
+    struct buf *b = &r->out.data, *rb = &r->retry.data;
+    size_t out_start = b->len, retry_start = rb->len;
+    const char *oom_path = r->out.path;
+    if (room_for_row(r) != 0)
+        goto oom;
     char when[RFC3339_LEN + 1];
     rfc3339_format_cached(&r->when, row->finished_at, when);
-    struct buf *b = &r->line;
-    buf_reset(b);
     if (put_num(b, row->line, 0, 1) ||
-        csv_put_field(b, row->group_id, row->group_len, 0) ||
-        csv_put_field(b, row->user_id, row->user_len, 0) ||
-        csv_put_field(b, row->account, row->account_len, 0) ||
+        results_csv_put_field(b, row->group_id, row->group_len, 0) ||
+        results_csv_put_field(b, row->user_id, row->user_len, 0) ||
+        results_csv_put_field(b, row->account, row->account_len, 0) ||
         put_str(b, status_name(row->status)) ||
         put_num(b, (unsigned long)row->http_status, 1, 0) ||
         put_num(b, row->attempts, 0, 0) ||
         put_num(b, row->latency_ms, row->attempts == 0, 0) ||
-        put_str(b, row->error) || put_str(b, when) || buf_append(b, "\n", 1)) {
-        errno = ENOMEM;
-        return write_fail(r, r->out_path);
-    }
-    if (emit(r, r->out, r->out_path) != 0)
-        return -1;
-
-    if (!results_is_retryable(row->status))
-        return 0;
-    buf_reset(b);
-    if (csv_put_field(b, row->group_id, row->group_len, 1) ||
-        csv_put_field(b, row->user_id, row->user_len, 0) ||
-        csv_put_field(b, row->account, row->account_len, 0) ||
-        put_str(b, row->reason ? row->reason : status_name(row->status)) ||
-        put_num(b, (unsigned long)row->http_status, 1, 0) || put_num(b, row->attempts, 0, 0) ||
-        put_str(b, row->error) || buf_append(b, "\n", 1)) {
-        errno = ENOMEM;
-        return write_fail(r, r->retry_path);
-    }
-    return emit(r, r->retry, r->retry_path);
+        put_str(b, row->error) || put_str(b, when) || buf_append(b, "\n", 1))
+        goto oom;
+    int retryable = results_is_retryable(row->status);
+    oom_path = r->retry.path;
+    if (retryable &&
+        (results_csv_put_field(rb, row->group_id, row->group_len, 1) ||
+         results_csv_put_field(rb, row->user_id, row->user_len, 0) ||
+         results_csv_put_field(rb, row->account, row->account_len, 0) ||
+         put_str(rb, row->reason ? row->reason : status_name(row->status)) ||
+         put_num(rb, (unsigned long)row->http_status, 1, 0) || put_num(rb, row->attempts, 0, 0) ||
+         put_str(rb, row->error) || buf_append(rb, "\n", 1)))
+        goto oom;
+    r->out.ends[r->out.nends] = b->len;
+    if (retryable)
+        r->retry.ends[r->retry.nends++] = rb->len;
+    r->pend[r->out.nends++] =
+        (struct pending){.status = row->status, .tag = row->tag, .retry_lines = r->retry.nends};
+    if (b->len >= FLUSH_AT || rb->len >= FLUSH_AT)
+        return flush_pending(r);
+    return 0;
+oom:
+    /* This row is lost; those before it are whole and still go out. */
+    cut_back(b, out_start);
+    cut_back(rb, retry_start);
+    settle(r, row->status, row->tag, 0);
+    flush_pending(r);
+    return write_fail(r, oom_path, ENOMEM);
 }
 
 int results_flush(struct results *r)
 {
     if (r->failed)
         return -1;
-    errno = 0;
-    if (fflush(r->out) != 0)
-        return write_fail(r, r->out_path);
-    if (fflush(r->retry) != 0)
-        return write_fail(r, r->retry_path);
-    return 0;
+    return flush_pending(r);
 }
 
 int results_sync(struct results *r)
 {
-    if (r->failed)
+    if (results_flush(r) != 0)
         return -1;
-    errno = 0;
-    if (fflush(r->out) != 0 || fsync(fileno(r->out)) != 0)
-        return write_fail(r, r->out_path);
-    if (fflush(r->retry) != 0 || fsync(fileno(r->retry)) != 0)
-        return write_fail(r, r->retry_path);
+    if (fsync(r->out.fd) != 0)
+        return write_fail(r, r->out.path, errno);
+    if (fsync(r->retry.fd) != 0)
+        return write_fail(r, r->retry.path, errno);
     return 0;
 }
 
@@ -257,14 +410,12 @@ int results_close(struct results *r)
     if (!r)
         return 0;
     int rc = results_sync(r);
-    if (fclose(r->out) != 0 && rc == 0)
-        rc = write_fail(r, r->out_path);
-    if (fclose(r->retry) != 0 && rc == 0)
-        rc = write_fail(r, r->retry_path);
-    free(r->out_path);
-    free(r->retry_path);
-    buf_free(&r->line);
-    free(r);
+    if (close(r->out.fd) != 0 && rc == 0)
+        rc = write_fail(r, r->out.path, errno);
+    if (close(r->retry.fd) != 0 && rc == 0)
+        rc = write_fail(r, r->retry.path, errno);
+    r->out.fd = r->retry.fd = -1;
+    results_free(r);
     return rc;
 }
 
@@ -404,7 +555,7 @@ int results_lock(const char *path, int *busy, char *err, size_t errlen)
     char lock[4096];
     *busy = 0;
     snprintf(lock, sizeof lock, "%s.lock", path);
-    if (make_parent_dirs(lock) != 0) {
+    if (results_make_parent_dirs(lock) != 0) {
         snprintf(err, errlen, "cannot create the folder for '%s': %s", lock, strerror(errno));
         return -1;
     }
@@ -475,11 +626,12 @@ long results_rows(const char *path, char *err, size_t errlen)
     return lines > 0 ? lines - 1 : 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+int results_write_file_atomic(const char *path, const char *data, size_t len, char *err,
+                              size_t errlen)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (make_parent_dirs(path) != 0) {
+    if (results_make_parent_dirs(path) != 0) {
         snprintf(err, errlen, "cannot create the folder for '%s': %s", path, strerror(errno));
         return -1;
     }
@@ -506,7 +658,7 @@ int results_state_write(const char *results_path, const struct input_id *id, cha
                      (unsigned long long)id->size, id->sha256);
     if (id->columns[0] && n > 0 && (size_t)n < sizeof text)
         n += snprintf(text + n, sizeof text - (size_t)n, "input_columns %s\n", id->columns);
-    return write_file_atomic(path, text, (size_t)n, err, errlen);
+    return results_write_file_atomic(path, text, (size_t)n, err, errlen);
 }
 
 int results_state_read(const char *results_path, struct input_id *id, char *err, size_t errlen)

@@ -119,7 +119,10 @@ struct sched {
     int aborting;              /* second interrupt: in-flight rows are abandoned */
     int finished;
     uint64_t rng;
-    struct run_counts counts;
+    struct run_counts counts;  /* by_status: lines in the results file (finish_settled) */
+    /* Rows finished, by status, whether or not their lines made it into the file:
+     * what the circuit breaker weighs, at once rather than a batch later. */
+    unsigned long finished_by_status[ST__COUNT];
     struct skew skew;          /* the server's clock against ours, from Date */
     int capped_said;           /* a header's wait was held to HINT_WAIT_CAP_S, and said */
 
@@ -193,6 +196,10 @@ void finish_record(struct sched *s, unsigned long line, const char *group, size_
                    const char *user, size_t ulen, const char *acct, size_t alen,
                    enum status st, long http, unsigned attempts, unsigned long latency,
                    const char *error, const char *reason);
+/* The results' callback (results_on_settled, ctx the sched): the row counts,
+ * run-wide and for its account (tag, or NULL), once its line is in the file, or
+ * as unrecorded when it never will be. */
+void finish_settled(void *ctx, enum status st, void *tag, int recorded);
 /* The results cannot be written (results_error says why): said once, and the
  * run stops with STOP_WRITE unless an earlier cause stopped it. From then on
  * s->results_failed says that nothing more can be recorded. */

@@ -398,6 +398,7 @@ fail:
 void sched_start(struct sched *s, struct results *res, const struct pairset *done)
 {
     s->res = res;
+    results_on_settled(res, finish_settled, s);
     s->done = done;
     /* The loop's clock was cached before the plan pass read the whole input;
      * sends stamped with that old time would free window slots too early. */
@@ -447,6 +448,8 @@ void sched_free(struct sched *s)
 {
     if (!s)
         return;
+    if (s->res)
+        results_on_settled(s->res, NULL, NULL);  /* nothing left here to count rows in */
     for (size_t i = 0; i < s->acct_cap; i++) {
         struct account *a = s->accts ? s->accts[i] : NULL;
         if (!a)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -469,7 +470,8 @@ static void test_write_error_after_401_keeps_the_token_status(void **state)
     struct rlimit lim = {.rlim_cur = limit, .rlim_max = old.rlim_max};
     void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    int rc = it_grouprm(c, in, "-c", "1", NULL);
+    const char *summary = it_path(c, "summary.json");
+    int rc = it_grouprm(c, in, "-c", "1", "--summary-json", summary, NULL);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, old_xfsz);
     it_mock_stop(c);
@@ -514,6 +516,51 @@ static void test_write_error_after_401_keeps_the_token_status(void **state)
                             &failed, &invalid, &not_attempted), 6);
     assert_int_equal(rows, FILLER + 2);
     assert_int_equal(removed + not_found + failed + invalid + not_attempted + unrecorded, rows);
+
+    /* A row counted is a line in the file: the file ends at a line boundary (a
+     * line the limit tore is cut off again), and the summary's counts, status
+     * by status, are its whole lines. */
+    size_t len = 0;
+    const char *raw = it_read_file(c, c->results, &len);
+    if (len == 0 || raw[len - 1] != '\n') {
+        fail_msg("the results file ends in a torn line (%zu bytes)", len);
+    }
+    const struct csv_table *all = t;  /* the whole lines, which are now all of it */
+    const struct {
+        const char *name;
+        unsigned long counted;
+    } by[] = {
+        {"removed", removed}, {"not_found", not_found}, {"failed", failed},
+        {"invalid", invalid}, {"not_attempted", not_attempted},
+    };
+    /* And so are --summary-json's, run-wide and the account's. */
+    cJSON *root = cJSON_Parse(it_read_file(c, summary, NULL));
+    assert_non_null(root);
+    const cJSON *runwide = cJSON_GetObjectItemCaseSensitive(root, "counts");
+    const cJSON *acct =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "accounts"), ACC);
+    assert_non_null(runwide);
+    assert_non_null(acct);
+    size_t in_file = 0;
+    for (size_t i = 0; i < sizeof by / sizeof by[0]; i++) {
+        size_t n = table_count(all, "status", by[i].name);
+        if (n != by[i].counted) {
+            fail_msg("the summary counts %lu %s rows, the results file holds %zu",
+                     by[i].counted, by[i].name, n);
+        }
+        const cJSON *jr = cJSON_GetObjectItemCaseSensitive(runwide, by[i].name);
+        const cJSON *ja = cJSON_GetObjectItemCaseSensitive(acct, by[i].name);
+        if (!cJSON_IsNumber(jr) || !cJSON_IsNumber(ja) || jr->valuedouble != (double)n ||
+            ja->valuedouble != (double)n) {
+            fail_msg("--summary-json counts %s %.0f run-wide and %.0f for %s; the file holds %zu",
+                     by[i].name, cJSON_IsNumber(jr) ? jr->valuedouble : -1.0,
+                     cJSON_IsNumber(ja) ? ja->valuedouble : -1.0, ACC, n);
+        }
+        in_file += n;
+    }
+    cJSON_Delete(root);
+    assert_int_equal(in_file, all->nrows);
+    assert_int_equal(all->nrows + unrecorded, rows);
     struct csv_table *rl = retry_load(c, whole_lines(c, c->retry, "retry-whole.csv"));
     assert_true(rl->nrows >= 1);
     assert_string_equal(table_get(rl, 0, "user_id"), "status-401-stop");
